@@ -1,0 +1,182 @@
+"""The policy as the hook sees it: one frozen :class:`Config`, loaded from a compiled cache.
+
+Parsing TOML and compiling gitignore patterns (:mod:`flockguard.configfile`) costs ~30 ms of
+imports, more than the whole hook budget, so the compiled policy is cached as ``marshal`` data in
+``.flockguard/state/config.cache``, keyed by the config file's identity. A changed config is
+recompiled on the next action. ``marshal`` is built into the interpreter: loading costs no import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import re
+
+from flockguard._version import __version__
+from flockguard.errors import FlockguardError
+from flockguard.model import Value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+CONFIG_DIR = ".flockguard"
+CONFIG_FILE = os.path.join(CONFIG_DIR, "config.toml")
+STATE_DIR = os.path.join(CONFIG_DIR, "state")
+CACHE_FILE = os.path.join(STATE_DIR, "config.cache")
+
+
+class PathClass(Value):
+    """A named set of gitignore-style patterns with a tier, a message and an ADR."""
+
+    __slots__ = ("name", "tier", "patterns", "message", "adr", "flags")
+    name: str
+    tier: str
+    patterns: tuple[tuple[str, str, bool], ...]  # (source pattern, regex, include)
+    message: str
+    adr: str
+    flags: int
+
+    def __init__(
+        self,
+        name: str,
+        tier: str,
+        patterns: tuple[tuple[str, str, bool], ...],
+        *,
+        message: str = "",
+        adr: str = "",
+        flags: int = 0,
+    ) -> None:
+        self._fill(locals())
+
+    def match(self, path: str) -> str:
+        """The source pattern that decides ``path`` is in this class, or ``""``.
+
+        As in gitignore, the last matching pattern decides; ``!`` patterns exclude.
+        """
+        decided = ""
+        for source, regex, include in self.patterns:
+            if re.match(regex, path, self.flags):
+                decided = source if include else ""
+        return decided
+
+
+class Config(Value):
+    __slots__ = (
+        "root", "file", "on_internal_error", "stages", "outside_write", "outside_allow",
+        "shell_dynamic", "shell_unparsable", "write", "read",
+    )  # fmt: skip
+    root: str
+    file: str
+    on_internal_error: str
+    stages: dict[str, tuple[str, str]]
+    outside_write: str
+    outside_allow: PathClass
+    shell_dynamic: str
+    shell_unparsable: str
+    write: tuple[PathClass, ...]
+    read: tuple[PathClass, ...]
+
+    @classmethod
+    def from_compiled(cls, root: str, file: str, data: dict[str, Any]) -> Config:
+        flags = re.IGNORECASE if data.get("icase") else 0
+
+        def classes(items: list[dict[str, Any]]) -> tuple[PathClass, ...]:
+            return tuple(
+                PathClass(
+                    item["name"],
+                    item["tier"],
+                    tuple((p[0], p[1], p[2]) for p in item["patterns"]),
+                    message=item["message"],
+                    adr=item["adr"],
+                    flags=flags,
+                )
+                for item in items
+            )
+
+        allow = tuple((p[0], p[1], p[2]) for p in data["outside_allow"])
+        config = object.__new__(cls)
+        config._fill(
+            {
+                "root": root,
+                "file": file,
+                "on_internal_error": data["on_internal_error"],
+                "stages": {k: (v[0], v[1]) for k, v in data["stages"].items()},
+                "outside_write": data["outside_write"],
+                "outside_allow": PathClass("outside-repo-allow", "allow", allow),
+                "shell_dynamic": data["shell_dynamic"],
+                "shell_unparsable": data["shell_unparsable"],
+                "write": classes(data["write"]),
+                "read": classes(data["read"]),
+            }
+        )
+        return config
+
+
+def find_root(start: str) -> str | None:
+    """The nearest directory at or above ``start`` holding ``.flockguard/config.toml``."""
+    here = os.path.abspath(start)
+    while True:
+        if os.path.isfile(os.path.join(here, CONFIG_FILE)):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def _identity(path: str) -> list[object]:
+    st = os.stat(path)
+    return [st.st_mtime_ns, st.st_size, st.st_ino, __version__]
+
+
+def _case_insensitive(root: str) -> bool:
+    return os.path.exists(os.path.join(root, CONFIG_DIR.upper()))
+
+
+def load(root: str) -> Config:
+    """The policy of the repository at ``root``; raises FlockguardError when it is invalid."""
+    file = os.path.join(root, CONFIG_FILE)
+    try:
+        key = _identity(file)
+    except OSError as exc:
+        raise FlockguardError(
+            "config-unreadable", f"{file}: cannot be read: {exc.strerror}", "run `flockguard init`"
+        ) from exc
+    cache = os.path.join(root, CACHE_FILE)
+    try:
+        with open(cache, "rb") as handle:
+            cached = marshal.load(handle)
+        if cached.get("key") == key:
+            return Config.from_compiled(root, file, cached["config"])
+    except (OSError, EOFError, ValueError, TypeError, AttributeError):
+        pass  # missing or unusable cache: recompile below
+    from flockguard import configfile
+
+    data = configfile.load_file(file)
+    data["icase"] = _case_insensitive(root)
+    _write_cache(cache, {"key": key, "config": data})
+    return Config.from_compiled(root, file, data)
+
+
+def load_text(root: str, text: str, file: str = "<default policy>") -> Config:
+    """A policy compiled from TOML ``text``, without touching any cache."""
+    from flockguard import configfile
+
+    data = configfile.parse_text(text, file)
+    data["icase"] = _case_insensitive(root)
+    return Config.from_compiled(root, file, data)
+
+
+def _write_cache(path: str, payload: dict[str, Any]) -> None:
+    """Write atomically; a failure only costs the next action a recompile."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "wb") as handle:
+            marshal.dump(payload, handle)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)

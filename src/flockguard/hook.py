@@ -1,0 +1,181 @@
+"""``flockguard-hook <platform>``: the hot path, run on every agent action.
+
+stdin payload -> platform.parse -> engine.evaluate -> audit -> platform.render. It answers in the
+platform's dialect on every path, including malformed input and its own crash: most agents let an
+action through when a hook misbehaves. Imports are kept to the few this action needs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+from flockguard import model
+from flockguard.errors import FlockguardError, InputError
+from flockguard.model import Action, Decision
+from flockguard.platforms import PLATFORMS, load
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from flockguard.config import Config
+    from flockguard.platforms import Platform, Response
+
+CRASH_LOG = "crash.log"
+
+
+def _root_from_env(cwd: str) -> str | None:
+    from flockguard.config import find_root
+
+    for start in (cwd, os.environ.get("CLAUDE_PROJECT_DIR", ""), os.getcwd()):
+        if start:
+            root = find_root(start)
+            if root:
+                return root
+    return None
+
+
+def _policy(root: str | None) -> tuple[Config | None, str]:
+    """The config, or None and the reason it could not be had (also None: no config at all)."""
+    if root is None:
+        return None, ""
+    from flockguard.config import load
+
+    try:
+        return load(root), ""
+    except FlockguardError as exc:
+        return None, str(exc)
+
+
+def _internal_policy(root: str) -> str:
+    from flockguard.config import CONFIG_FILE
+    from flockguard.configfile import internal_error_policy
+
+    return internal_error_policy(os.path.join(root, CONFIG_FILE))
+
+
+def _default_policy(cwd: str) -> Config:
+    """No .flockguard/config.toml above cwd: judge by the built-in default policy."""
+    from flockguard.config import load_text
+    from flockguard.defaults import CONFIG_TOML
+
+    return load_text(cwd, CONFIG_TOML)
+
+
+def _audit(root: str | None, decision: Decision, started: float) -> None:
+    if root is None:
+        return  # not a flockguard repository: no state directory to write to
+    from flockguard import audit
+
+    try:
+        audit.record(root, decision, (time.perf_counter() - started) * 1000)
+    except OSError as exc:
+        sys.stderr.write(f"flockguard: audit log not written: {exc}\n")
+
+
+def _decide(platform: Platform, name: str, raw: bytes, started: float) -> Response:
+    try:
+        if not raw.strip():
+            raise InputError(f"{name} hook got an empty stdin; expected a JSON payload")
+        try:
+            payload = json.loads(raw)
+        except ValueError as exc:
+            raise InputError(f"{name} hook got invalid JSON on stdin: {exc}") from exc
+        if not isinstance(payload, dict):
+            raise InputError(
+                f"{name} hook expected a JSON object on stdin, got {type(payload).__name__}"
+            )
+        action = platform.parse(payload)
+    except InputError as exc:
+        root = _root_from_env("")
+        config, _ = _policy(root)
+        if config is not None:
+            policy = config.on_internal_error
+        else:
+            policy = _internal_policy(root) if root else "deny"
+        from flockguard.engine import internal_finding
+
+        finding = internal_finding("FG902", f"flockguard: {exc.message}", exc.kind, policy)
+        bad = Action(platform=name, event="?", kind=exc.kind)
+        _audit(root, Decision(bad, (finding,)), started)
+        return platform.render_unreadable(finding.message, deny=finding.outcome == model.DENY)
+
+    root = _root_from_env(action.cwd)
+    config, problem = _policy(root)
+    if config is None and root is not None:
+        from flockguard.engine import internal_finding
+
+        finding = internal_finding(
+            "FG901",
+            f"flockguard policy is invalid, so this action is not checked: {problem}",
+            action.kind,
+            _internal_policy(root),
+        )
+        decision = Decision(action, (finding,))
+    else:
+        config = config or _default_policy(action.cwd or os.getcwd())
+        decision = _evaluate(action, config)
+    _audit(root, decision, started)
+    return platform.render(decision)
+
+
+def _evaluate(action: Action, config: Config) -> Decision:
+    if action.kind == model.SESSION_START:
+        from flockguard.briefing import briefing
+
+        return Decision(action, context=briefing(config, action.agent))
+    from flockguard.engine import evaluate
+
+    return evaluate(action, config)
+
+
+def _crash_log(error: BaseException) -> str:
+    import traceback
+
+    root = _root_from_env("")
+    directory = (
+        os.path.join(root, ".flockguard", "state")
+        if root
+        else os.path.join(os.path.expanduser("~"), ".local", "state", "flockguard")
+    )
+    path = os.path.join(directory, CRASH_LOG)
+    try:
+        os.makedirs(directory, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} pid {os.getpid()}\n")
+            handle.write("".join(traceback.format_exception(error)))
+    except OSError:
+        return "(crash log not writable)"
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    started = time.perf_counter()
+    args = sys.argv[1:] if argv is None else argv
+    name = args[0] if args else "claude-code"
+    if name not in PLATFORMS:
+        sys.stderr.write(
+            f"flockguard-hook: unknown platform {name!r}; known: {', '.join(PLATFORMS)}\n"
+        )
+        return 2  # a blocking exit in most dialects: a miswired hook must not pass silently
+    platform = load(name)
+    try:
+        code, out, err = _decide(platform, name, sys.stdin.buffer.read(), started)
+    except Exception as exc:
+        where = _crash_log(exc)
+        code, out, err = platform.render_unreadable(
+            f"flockguard: FG903 hook-crashed ({type(exc).__name__}: {exc}); the action is "
+            f"refused until this is fixed. Crash log: {where}",
+            deny=True,
+        )
+    if out:
+        sys.stdout.write(out + "\n")
+    if err:
+        sys.stderr.write(err + "\n")
+    sys.stdout.flush()
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Locks: L1 flock on coordination files, and (later) the orchestrator lock manager."""

@@ -1,0 +1,73 @@
+"""L1: ``flock`` on dedicated files, with a fail-fast timeout that works from any thread.
+
+Lock files are never deleted, renamed or truncated (a new inode would split the lock), are opened
+``O_NOFOLLOW|O_CLOEXEC``, and are locked with ``LOCK_NB`` polled against a monotonic deadline with
+capped, jittered backoff: ``signal.alarm`` only works in the main thread and a blocking flock in a
+helper thread cannot be cancelled (research/locks.md §1.3). Never ``fcntl.lockf``: closing any
+descriptor of the file would drop it.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import random
+import time
+from contextlib import contextmanager
+
+from flockguard.errors import FlockguardError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+# Only these mean "held elsewhere"; some filesystems say EACCES instead of EWOULDBLOCK.
+CONTENTION = frozenset({errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES})
+FIRST_DELAY = 0.0005
+MAX_DELAY = 0.05
+DEFAULT_TIMEOUT = 5.0
+FLAGS = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+
+
+class LockTimeout(FlockguardError):
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__(
+            "lock-timeout",
+            f"{path}: lock not acquired within {timeout:g}s: another process holds it",
+            "retry in a few seconds, or run `flockguard locks` to see the holder",
+        )
+        self.path = path
+
+
+def acquire_fd(fd: int, path: str, *, shared: bool = False, timeout: float) -> None:
+    """Lock the open descriptor ``fd`` of ``path``, polling until ``timeout`` seconds pass."""
+    operation = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB
+    deadline = time.monotonic() + timeout
+    delay = FIRST_DELAY
+    while True:
+        try:
+            fcntl.flock(fd, operation)
+            return
+        except OSError as exc:
+            if exc.errno not in CONTENTION:
+                raise
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise LockTimeout(path, timeout)
+        time.sleep(min(remaining, delay * random.uniform(0.5, 1.0)))
+        delay = min(MAX_DELAY, delay * 2)
+
+
+@contextmanager
+def lock(path: str, *, shared: bool = False, timeout: float = DEFAULT_TIMEOUT) -> Iterator[int]:
+    """Hold an exclusive (or shared) flock on ``path``; yields the descriptor."""
+    fd = os.open(path, FLAGS, 0o644)
+    try:
+        acquire_fd(fd, path, shared=shared, timeout=timeout)
+        try:
+            yield fd
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)  # explicit: a forked child may share the description
+    finally:
+        os.close(fd)

@@ -1,0 +1,36 @@
+"""One module per agent platform: ``parse(payload) -> Action`` and ``render(decision)``.
+
+Registered by dotted path and imported on first use, so the hook loads only its own platform.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any, Protocol
+
+    from flockguard.model import Action, Decision
+
+    # (exit code, stdout, stderr) in the platform's dialect
+    Response = tuple[int, str, str]
+
+    class Platform(Protocol):
+        NAME: str
+
+        def parse(self, payload: Mapping[str, Any]) -> Action: ...
+
+        def render(self, decision: Decision) -> Response: ...
+
+        def render_unreadable(self, message: str, *, deny: bool) -> Response: ...
+
+
+PLATFORMS: dict[str, str] = {
+    "claude-code": "flockguard.platforms.claude_code",
+}
+
+
+def load(name: str) -> Platform:
+    """The platform module for ``name``; raises KeyError for an unknown name."""
+    module: Platform = __import__(PLATFORMS[name], fromlist=["parse"])
+    return module

@@ -1,0 +1,161 @@
+"""Claude Code: PreToolUse / PostToolUse / SessionStart / SessionEnd / UserPromptSubmit.
+
+Payloads and output as in research/hook-protocols.md §2. A deny's reason reaches the model; an
+ask's reason is shown to the person; a warning goes to the model as additionalContext and to the
+person as systemMessage. Nothing is ever answered ``allow``: a silent hook leaves Claude's own
+permission flow in charge, and an explicit allow would skip its prompts.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flockguard import model
+from flockguard.errors import InputError
+from flockguard.model import ALLOW, ASK, DENY, WARN, Action
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from flockguard.model import Decision
+
+NAME = "claude-code"
+
+# tool -> the tool_input key holding the path
+WRITE_TOOLS = {"Write": "file_path", "Edit": "file_path", "MultiEdit": "file_path",
+               "NotebookEdit": "notebook_path"}  # fmt: skip
+READ_TOOLS = {"Read": "file_path"}
+SHELL_TOOLS = frozenset({"Bash", "Monitor", "PowerShell"})
+EVENTS = {
+    "SessionStart": model.SESSION_START,
+    "SessionEnd": model.SESSION_END,
+    "UserPromptSubmit": model.PROMPT,
+}
+OUTPUT_LIMIT = 9000  # Claude caps hook output at 10,000 characters
+
+
+def _text(mapping: Mapping[str, Any], key: str, where: str, kind: str) -> str:
+    value = mapping.get(key)
+    if not isinstance(value, str) or not value:
+        raise InputError(f"Claude Code {where} payload has no {key!r} string", kind)
+    return value
+
+
+def _tool_kind(tool: str) -> str:
+    if tool in WRITE_TOOLS:
+        return model.WRITE
+    if tool in READ_TOOLS:
+        return model.READ
+    if tool in SHELL_TOOLS:
+        return model.SHELL
+    return model.SEARCH if tool == "Grep" else model.OTHER
+
+
+def parse(payload: Mapping[str, Any]) -> Action:
+    event = payload.get("hook_event_name")
+    if not isinstance(event, str) or not event:
+        raise InputError("Claude Code payload has no 'hook_event_name'", model.UNKNOWN)
+    session = payload.get("session_id")
+    session = session if isinstance(session, str) else ""
+    subagent = payload.get("agent_id")
+    agent = f"{NAME}:{session[:8]}" + (f"/{subagent}" if isinstance(subagent, str) else "")
+    cwd = payload.get("cwd")
+    common: dict[str, Any] = {
+        "platform": NAME,
+        "event": event,
+        "session": session,
+        "agent": agent,
+        "cwd": cwd if isinstance(cwd, str) else "",
+        "raw": payload,
+    }
+    if event not in ("PreToolUse", "PostToolUse"):
+        kind = EVENTS.get(event, model.OTHER)
+        prompt = payload.get("prompt")
+        return Action(kind=kind, text=prompt if isinstance(prompt, str) else "", **common)
+    tool = payload.get("tool_name")
+    if not isinstance(tool, str) or not tool:
+        raise InputError(f"Claude Code {event} payload has no 'tool_name'", model.UNKNOWN)
+    kind = _tool_kind(tool)
+    tool_input = payload.get("tool_input")
+    if not isinstance(tool_input, dict):
+        raise InputError(f"Claude Code {event} payload for {tool} has no 'tool_input' object", kind)
+    where = f"{event} {tool}"
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
+    command = ""
+    if kind == model.WRITE:
+        writes = (_text(tool_input, WRITE_TOOLS[tool], where, kind),)
+    elif kind == model.READ:
+        reads = (_text(tool_input, READ_TOOLS[tool], where, kind),)
+    elif kind == model.SEARCH:
+        path = tool_input.get("path")
+        reads = (path if isinstance(path, str) and path else ".",)
+    elif kind == model.SHELL:
+        command = _text(tool_input, "command", where, kind)
+    if event == "PostToolUse":
+        kind = model.POST  # already done: recorded, not judged
+    return Action(kind=kind, tool=tool, reads=reads, writes=writes, command=command, **common)
+
+
+def _json(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= OUTPUT_LIMIT else text[: OUTPUT_LIMIT - 1] + "…"
+
+
+def render(decision: Decision) -> tuple[int, str, str]:
+    action = decision.action
+    outcome = decision.outcome
+    shown = "\n".join(f.message for f in decision.findings if f.effective == outcome)
+    warnings = "\n".join(f.message for f in decision.findings if f.effective == WARN)
+    event = action.event
+    if event == "PreToolUse":
+        if outcome in (DENY, ASK):
+            return (
+                0,
+                _json(
+                    {
+                        "hookSpecificOutput": {
+                            "hookEventName": event,
+                            "permissionDecision": outcome,
+                            "permissionDecisionReason": _cut(shown),
+                        }
+                    }
+                ),
+                "",
+            )
+        if outcome == WARN:
+            specific = {"hookEventName": event, "additionalContext": _cut(shown)}
+            return 0, _json({"hookSpecificOutput": specific, "systemMessage": _cut(shown)}), ""
+        return 0, "{}", ""
+    if event == "UserPromptSubmit" and outcome == DENY:
+        return 0, _json({"decision": "block", "reason": _cut(shown)}), ""
+    context = "\n".join(part for part in (decision.context, warnings) if part)
+    if outcome == DENY and event not in EVENTS and event != "PostToolUse":
+        # an event we do not know, refused: exit 2 blocks whatever the event is
+        return 2, "", _cut(shown)
+    if context and event in ("SessionStart", "UserPromptSubmit", "PostToolUse"):
+        return (
+            0,
+            _json(
+                {"hookSpecificOutput": {"hookEventName": event, "additionalContext": _cut(context)}}
+            ),
+            "",
+        )
+    if outcome != ALLOW or warnings:
+        return 0, _json({"systemMessage": _cut(shown or warnings)}), ""
+    return 0, "{}", ""
+
+
+def render_unreadable(message: str, *, deny: bool) -> tuple[int, str, str]:
+    """The answer when the payload itself is unusable, so the event is unknown.
+
+    Exit 2 blocks the action whatever its event; stderr reaches the model.
+    """
+    if deny:
+        return 2, "", _cut(message)
+    return 0, _json({"systemMessage": _cut(message)}), ""

@@ -1,0 +1,49 @@
+"""What the write and read guards share: matching a target against path classes, wording."""
+
+from __future__ import annotations
+
+from flockguard.engine import describe
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from flockguard.config import PathClass
+    from flockguard.paths import Target
+
+# The tiers of a kind, strictest first.
+WRITE_TIERS = ("block", "checkpoint", "warn")
+READ_TIERS = ("deny", "ask")
+
+
+def strictest(
+    target: Target, classes: tuple[PathClass, ...], tiers: tuple[str, ...]
+) -> tuple[PathClass, str] | None:
+    """The strictest class ``target`` falls in under any of its names, with the pattern."""
+    names = target.names
+    if target.is_dir:  # `dir/**` patterns protect a directory's contents: judge the dir too
+        names = (*names, *(f"{name}/" for name in names))
+    best: tuple[PathClass, str] | None = None
+    for path_class in classes:
+        if best and tiers.index(path_class.tier) >= tiers.index(best[0].tier):
+            continue
+        for name in names:
+            pattern = path_class.match(name)
+            if pattern:
+                best = (path_class, pattern)
+                break
+    return best
+
+
+def message(verb: str, code: str, target: Target, hit: tuple[PathClass, str], advice: str) -> str:
+    """A message for the agent: what, which rule, which class and why, what to do, the ADR."""
+    path_class, pattern = hit
+    parts = [
+        f"{verb.format(path=target.shown)}: {describe(code)} — it is in the "
+        f"`{path_class.name}` class (pattern `{pattern}`, tier {path_class.tier}).",
+    ]
+    if path_class.message:
+        parts.append(path_class.message)
+    parts.append(advice)
+    if path_class.adr:
+        parts.append(f"Why: {path_class.adr}.")
+    parts.append(f"Rule: docs/rules/{code}.md.")
+    return " ".join(parts)

@@ -1,0 +1,75 @@
+"""L2 write guard: block / checkpoint / warn tiers on protected paths, and outside-repo writes."""
+
+from __future__ import annotations
+
+from flockguard.model import ASK, DENY, WARN, Finding
+from flockguard.validators.guard import WRITE_TIERS, message, strictest
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from flockguard.config import Config
+    from flockguard.engine import Context
+    from flockguard.model import Action
+    from flockguard.paths import Target
+
+CODES = ("FG101", "FG102", "FG103", "FG104")
+
+# tier -> (code, outcome, verb, advice)
+TIERS = {
+    "block": (
+        "FG101",
+        DENY,
+        "Write to `{path}` refused",
+        "Do not change this path, also not through the shell; if the change is needed, ask "
+        "the person you work for to make it.",
+    ),
+    "checkpoint": (
+        "FG102",
+        ASK,
+        "Write to `{path}` needs a person's approval",
+        "A person must approve this write; if refused, leave the path unchanged.",
+    ),
+    "warn": (
+        "FG103",
+        WARN,
+        "Write to `{path}` allowed but audited",
+        "The write is allowed and recorded in the audit log.",
+    ),
+}
+
+
+def check(action: Action, ctx: Context) -> Iterator[Finding]:
+    del action  # the canonical targets in ctx carry all it needs
+    for target in (*ctx.writes, *ctx.deletes):
+        yield from _judge(target, ctx.config)
+
+
+def _judge(target: Target, config: Config) -> Iterator[Finding]:
+    hit = strictest(target, config.write, WRITE_TIERS)
+    if hit is not None:
+        path_class = hit[0]
+        code, outcome, verb, advice = TIERS[path_class.tier]
+        yield Finding(
+            code,
+            outcome,
+            message(verb, code, target, hit, advice),
+            path=target.shown,
+            hint=advice,
+            adr=path_class.adr,
+        )
+    if not target.inside and config.outside_write != "allow":
+        absolute = "/" + target.names[-1]
+        if config.outside_allow.match(target.names[-1]):
+            return
+        outcome = TIERS[config.outside_write][1]
+        yield Finding(
+            "FG104",
+            outcome,
+            f"Write outside the repository: `{absolute}`: FG104 write-outside-repo (tier "
+            f"{config.outside_write}). Keep changes inside the repository; use /tmp for "
+            "scratch files. Rule: docs/rules/FG104.md.",
+            path=absolute,
+            hint="write inside the repository or under /tmp",
+        )
