@@ -8,7 +8,6 @@ recompiled on the next action. ``marshal`` is built into the interpreter: loadin
 
 from __future__ import annotations
 
-import contextlib
 import marshal
 import os
 import re
@@ -25,6 +24,12 @@ CONFIG_DIR = ".flockguard"
 CONFIG_FILE = os.path.join(CONFIG_DIR, "config.toml")
 STATE_DIR = os.path.join(CONFIG_DIR, "state")
 CACHE_FILE = os.path.join(STATE_DIR, "config.cache")
+# Bumped whenever the compiled layout changes, so no build reads another build's cache.
+CACHE_FORMAT = 2
+
+
+# (source pattern, regex, include, a literal every match contains; lowercased on icase systems)
+Pattern = tuple[str, str, bool, str]
 
 
 class PathClass(Value):
@@ -33,7 +38,7 @@ class PathClass(Value):
     __slots__ = ("name", "tier", "patterns", "message", "adr", "flags")
     name: str
     tier: str
-    patterns: tuple[tuple[str, str, bool], ...]  # (source pattern, regex, include)
+    patterns: tuple[Pattern, ...]
     message: str
     adr: str
     flags: int
@@ -42,7 +47,7 @@ class PathClass(Value):
         self,
         name: str,
         tier: str,
-        patterns: tuple[tuple[str, str, bool], ...],
+        patterns: tuple[Pattern, ...],
         *,
         message: str = "",
         adr: str = "",
@@ -56,7 +61,10 @@ class PathClass(Value):
         As in gitignore, the last matching pattern decides; ``!`` patterns exclude.
         """
         decided = ""
-        for source, regex, include in self.patterns:
+        folded = path.lower() if self.flags else path
+        for source, regex, include, hint in self.patterns:
+            if hint not in folded:
+                continue  # cannot match: skip the regex (and its compile)
             if re.match(regex, path, self.flags):
                 decided = source if include else ""
         return decided
@@ -82,12 +90,15 @@ class Config(Value):
     def from_compiled(cls, root: str, file: str, data: dict[str, Any]) -> Config:
         flags = re.IGNORECASE if data.get("icase") else 0
 
+        def patterns(items: list[list[Any]]) -> tuple[Pattern, ...]:
+            return tuple((p[0], p[1], p[2], p[3].lower() if flags else p[3]) for p in items)
+
         def classes(items: list[dict[str, Any]]) -> tuple[PathClass, ...]:
             return tuple(
                 PathClass(
                     item["name"],
                     item["tier"],
-                    tuple((p[0], p[1], p[2]) for p in item["patterns"]),
+                    patterns(item["patterns"]),
                     message=item["message"],
                     adr=item["adr"],
                     flags=flags,
@@ -95,7 +106,7 @@ class Config(Value):
                 for item in items
             )
 
-        allow = tuple((p[0], p[1], p[2]) for p in data["outside_allow"])
+        allow = patterns(data["outside_allow"])
         config = object.__new__(cls)
         config._fill(
             {
@@ -128,7 +139,7 @@ def find_root(start: str) -> str | None:
 
 def _identity(path: str) -> list[object]:
     st = os.stat(path)
-    return [st.st_mtime_ns, st.st_size, st.st_ino, __version__]
+    return [st.st_mtime_ns, st.st_size, st.st_ino, __version__, CACHE_FORMAT]
 
 
 def _case_insensitive(root: str) -> bool:
@@ -150,8 +161,8 @@ def load(root: str) -> Config:
             cached = marshal.load(handle)
         if cached.get("key") == key:
             return Config.from_compiled(root, file, cached["config"])
-    except (OSError, EOFError, ValueError, TypeError, AttributeError):
-        pass  # missing or unusable cache: recompile below
+    except (OSError, EOFError, ValueError, TypeError, AttributeError, KeyError, IndexError):
+        pass  # missing, foreign or corrupt cache: recompile below
     from flockguard import configfile
 
     data = configfile.load_file(file)
@@ -178,5 +189,7 @@ def _write_cache(path: str, payload: dict[str, Any]) -> None:
             marshal.dump(payload, handle)
         os.replace(tmp, path)
     except OSError:
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 (contextlib costs the hook path ~0.5 ms of import)
             os.unlink(tmp)
+        except OSError:
+            pass
