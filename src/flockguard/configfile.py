@@ -93,7 +93,9 @@ def literal_hint(pattern: str) -> str:
     """
     if "\\" in pattern:
         return ""  # escapes make the literal text differ from the pattern text
-    runs = re.split(r"[*?\[\]]+", pattern.removeprefix("!"))
+    # a bracket expression matches one of several characters: none of them is certain
+    bare = re.sub(r"\[[^\]]*\]", "*", pattern.removeprefix("!"))
+    runs = re.split(r"[*?\[\]]+", bare)
     return max((run.strip("/") for run in runs), key=len, default="")
 
 
@@ -103,6 +105,12 @@ def _stages(check: _Checker, value: object) -> dict[str, list[str]]:
         key = f"stages.{prefix}"
         if not re.fullmatch(r"FG\d{0,3}", prefix):
             raise check.fail(key, "a stage key is FG or a code prefix such as FG1, FG10, FG101")
+        if prefix.startswith("FG9"):
+            raise check.fail(
+                key,
+                "FG9xx rules report flockguard's own failures and cannot be staged",
+                "set on_internal_error instead",
+            )
         until = ""
         if isinstance(setting, dict):
             check.only(setting, key, ("stage", "observe_until"))
@@ -166,10 +174,9 @@ def compile_document(document: dict[str, Any], file: str) -> dict[str, Any]:
         "outside_write": check.choice(
             outside.get("write", "checkpoint"), "outside_repo.write", OUTSIDE_TIERS
         ),
-        # absolute patterns are matched against the path without its leading slash
-        "outside_allow": check.patterns([p[1:] for p in allow], "outside_repo.allow")
-        if allow
-        else [],
+        # matched against the absolute path without its leading slash; the pattern keeps its
+        # slash so it stays anchored (`/tmp` must not match `home/me/tmp`)
+        "outside_allow": check.patterns(allow, "outside_repo.allow") if allow else [],
         "shell_dynamic": check.choice(shell.get("dynamic", "ask"), "shell.dynamic", SHELL_OUTCOMES),
         "shell_unparsable": check.choice(
             shell.get("unparsable", "deny"), "shell.unparsable", SHELL_OUTCOMES

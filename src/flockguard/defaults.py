@@ -19,10 +19,13 @@ on_internal_error = "deny"
 FG = "enforce"
 
 # Writes to paths outside the repository (FG104): block | checkpoint | warn | allow.
-# `allow` lists absolute patterns exempt from it.
+# `allow` lists absolute patterns exempt from it (a directory covers what is under it).
 [outside_repo]
 write = "checkpoint"
-allow = ["/tmp/**", "/var/tmp/**", "/dev/null", "/dev/stdout", "/dev/stderr"]
+allow = [
+  "/tmp", "/var/tmp", "/private/tmp", "/private/var/tmp",
+  "/dev/null", "/dev/stdout", "/dev/stderr",
+]
 
 # Shell commands whose targets cannot be known before they run (FG301) and commands that cannot
 # be parsed (FG302): ask (deny where the agent cannot ask) | deny | warn.
@@ -80,7 +83,7 @@ tier = "deny"
 patterns = [
   ".env", ".env.*", "!.env.example", "!.env.sample", "!.env.template",
   "*.pem", "*.key", "*.p12", "*.pfx", "id_rsa*", "id_ed25519*", "id_ecdsa*", "id_dsa*",
-  "!*.pub", "**/.ssh/**", "!**/.ssh/known_hosts", "!**/.ssh/config", "**/.aws/credentials",
+  "**/.ssh/**", "!*.pub", "!**/.ssh/known_hosts", "!**/.ssh/config", "**/.aws/credentials",
   ".netrc", "*.tfstate", "*.tfstate.backup", ".git-credentials", ".pgpass",
 ]
 message = "Credential and key material must not reach an agent's context."

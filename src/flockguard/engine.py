@@ -90,20 +90,30 @@ def staged(finding: Finding, config: Config, today: str) -> Finding:
         effective = WARN
     else:
         effective = finding.outcome
-    return finding.replace(stage=stage, effective=effective)
+    message = finding.message
+    if effective != finding.outcome:
+        message = (
+            f"[{finding.code} is in its {stage} stage: allowed for now, recorded as "
+            f"would-{finding.outcome}] {message}"
+        )
+    return finding.replace(stage=stage, effective=effective, message=message)
 
 
-def internal_finding(code: str, message: str, kind: str, on_internal_error: str) -> Finding:
+def internal_finding(code: str, problem: str, kind: str, on_internal_error: str) -> Finding:
     """An FG9xx finding: deny on file actions unless the policy says allow; else shown only."""
     fails_closed = on_internal_error == DENY and (kind in model.MUTATING or kind in model.GUARDED)
+    if fails_closed:
+        consequence = (
+            "The action is refused until a person fixes this (on_internal_error = deny); "
+            "tell the person you work for."
+        )
+    else:
+        consequence = "The action goes ahead unchecked."
     return Finding(
         code,
         DENY if fails_closed else WARN,
-        message,
-        hint="a person must fix this; run `flockguard doctor` or see the crash log in "
-        ".flockguard/state/"
-        if fails_closed
-        else "",
+        f"flockguard: {describe(code)} — {problem}. {consequence} Rule: docs/rules/{code}.md.",
+        hint=consequence,
     )
 
 
@@ -115,7 +125,7 @@ def evaluate(action: Action, config: Config, *, today: str | None = None) -> Dec
     except Exception as exc:  # a path or command that cannot be analysed must not crash the hook
         finding = internal_finding(
             "FG900",
-            f"could not analyse the {action.kind} action: {type(exc).__name__}: {exc}",
+            f"the {action.kind} action could not be analysed ({type(exc).__name__}: {exc})",
             action.kind,
             config.on_internal_error,
         )
@@ -132,8 +142,8 @@ def evaluate(action: Action, config: Config, *, today: str | None = None) -> Dec
             findings.append(
                 internal_finding(
                     "FG900",
-                    f"validator {name} crashed on {action.tool or action.kind}: "
-                    f"{type(exc).__name__}: {exc}",
+                    f"validator {name} crashed on {action.tool or action.kind} "
+                    f"({type(exc).__name__}: {exc})",
                     action.kind,
                     config.on_internal_error,
                 )

@@ -36,6 +36,17 @@ def _root_from_env(cwd: str) -> str | None:
     return None
 
 
+def _json_type(value: object) -> str:
+    names = {
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+    }
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
 def _policy(root: str | None) -> tuple[Config | None, str]:
     """The config, or None and the reason it could not be had (also None: no config at all)."""
     if root is None:
@@ -70,7 +81,8 @@ def _audit(root: str | None, decision: Decision, started: float) -> None:
 
     try:
         audit.record(root, decision, (time.perf_counter() - started) * 1000)
-    except OSError as exc:
+    except (OSError, FlockguardError) as exc:
+        # the decision stands; a lost audit line must not turn every action into a refusal
         sys.stderr.write(f"flockguard: audit log not written: {exc}\n")
 
 
@@ -80,11 +92,11 @@ def _decide(platform: Platform, name: str, raw: bytes, started: float) -> Respon
             raise InputError(f"{name} hook got an empty stdin; expected a JSON payload")
         try:
             payload = json.loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested JSON
             raise InputError(f"{name} hook got invalid JSON on stdin: {exc}") from exc
         if not isinstance(payload, dict):
             raise InputError(
-                f"{name} hook expected a JSON object on stdin, got {type(payload).__name__}"
+                f"{name} hook expected a JSON object on stdin, got {_json_type(payload)}"
             )
         action = platform.parse(payload)
     except InputError as exc:
@@ -96,7 +108,7 @@ def _decide(platform: Platform, name: str, raw: bytes, started: float) -> Respon
             policy = _internal_policy(root) if root else "deny"
         from flockguard.engine import internal_finding
 
-        finding = internal_finding("FG902", f"flockguard: {exc.message}", exc.kind, policy)
+        finding = internal_finding("FG902", exc.message, exc.kind, policy)
         bad = Action(platform=name, event="?", kind=exc.kind)
         _audit(root, Decision(bad, (finding,)), started)
         return platform.render_unreadable(finding.message, deny=finding.outcome == model.DENY)
@@ -108,7 +120,7 @@ def _decide(platform: Platform, name: str, raw: bytes, started: float) -> Respon
 
         finding = internal_finding(
             "FG901",
-            f"flockguard policy is invalid, so this action is not checked: {problem}",
+            f"the policy is invalid, so actions cannot be checked: {problem}",
             action.kind,
             _internal_policy(root),
         )
@@ -150,6 +162,33 @@ def _crash_log(error: BaseException) -> str:
     return path
 
 
+def _crashed(platform: Platform, name: str, error: Exception, started: float) -> Response:
+    """FG903: answer by on_internal_error, log the traceback, and audit it if at all possible."""
+    where = _crash_log(error)
+    root = _root_from_env("")
+    try:
+        policy = _internal_policy(root) if root else "deny"
+    except Exception:
+        policy = "deny"
+    from flockguard.engine import internal_finding
+
+    finding = internal_finding(
+        "FG903",
+        f"the hook crashed ({type(error).__name__}: {error}); crash log: {where}",
+        model.UNKNOWN,
+        policy,
+    )
+    try:  # noqa: SIM105 (contextlib costs the hook path ~0.5 ms of import)
+        _audit(
+            root,
+            Decision(Action(platform=name, event="?", kind=model.UNKNOWN), (finding,)),
+            started,
+        )
+    except Exception:
+        pass  # already crashing: the answer matters more than the record
+    return platform.render_unreadable(finding.message, deny=finding.outcome == model.DENY)
+
+
 def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     args = sys.argv[1:] if argv is None else argv
@@ -163,12 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code, out, err = _decide(platform, name, sys.stdin.buffer.read(), started)
     except Exception as exc:
-        where = _crash_log(exc)
-        code, out, err = platform.render_unreadable(
-            f"flockguard: FG903 hook-crashed ({type(exc).__name__}: {exc}); the action is "
-            f"refused until this is fixed. Crash log: {where}",
-            deny=True,
-        )
+        code, out, err = _crashed(platform, name, exc, started)
     if out:
         sys.stdout.write(out + "\n")
     if err:

@@ -94,13 +94,14 @@ class Action(Value):
     """One thing an agent is about to do (or did, for ``post``), in platform-neutral terms.
 
     ``reads``/``writes``/``deletes`` are paths as the agent gave them (absolute, or relative to
-    ``cwd``); the engine canonicalises them. A shell action carries its ``command`` instead and
+    ``cwd``); the engine canonicalises them. ``globs`` narrow a directory read to the files
+    matching them (a search tool's filter). A shell action carries its ``command`` instead and
     the engine analyses it.
     """
 
     __slots__ = (
         "platform", "event", "kind", "tool", "session", "agent", "cwd",
-        "reads", "writes", "deletes", "command", "text", "raw",
+        "reads", "writes", "deletes", "globs", "command", "text", "raw",
     )  # fmt: skip
     platform: str
     event: str
@@ -112,6 +113,7 @@ class Action(Value):
     reads: tuple[str, ...]
     writes: tuple[str, ...]
     deletes: tuple[str, ...]
+    globs: tuple[str, ...]
     command: str
     text: str
     raw: Mapping[str, Any]
@@ -129,6 +131,7 @@ class Action(Value):
         reads: tuple[str, ...] = (),
         writes: tuple[str, ...] = (),
         deletes: tuple[str, ...] = (),
+        globs: tuple[str, ...] = (),
         command: str = "",
         text: str = "",
         raw: Mapping[str, Any] | None = None,

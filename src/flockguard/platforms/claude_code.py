@@ -40,6 +40,8 @@ def _text(mapping: Mapping[str, Any], key: str, where: str, kind: str) -> str:
     value = mapping.get(key)
     if not isinstance(value, str) or not value:
         raise InputError(f"Claude Code {where} payload has no {key!r} string", kind)
+    if "\x00" in value and key != "command":
+        raise InputError(f"Claude Code {where} payload has a NUL byte in {key!r}", kind)
     return value
 
 
@@ -84,6 +86,7 @@ def parse(payload: Mapping[str, Any]) -> Action:
     where = f"{event} {tool}"
     reads: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()
+    globs: tuple[str, ...] = ()
     command = ""
     if kind == model.WRITE:
         writes = (_text(tool_input, WRITE_TOOLS[tool], where, kind),)
@@ -91,20 +94,23 @@ def parse(payload: Mapping[str, Any]) -> Action:
         reads = (_text(tool_input, READ_TOOLS[tool], where, kind),)
     elif kind == model.SEARCH:
         path = tool_input.get("path")
-        reads = (path if isinstance(path, str) and path else ".",)
+        reads = (_text(tool_input, "path", where, kind) if path else ".",)
+        globs = (_text(tool_input, "glob", where, kind),) if tool_input.get("glob") else ()
     elif kind == model.SHELL:
         command = _text(tool_input, "command", where, kind)
     if event == "PostToolUse":
         kind = model.POST  # already done: recorded, not judged
-    return Action(kind=kind, tool=tool, reads=reads, writes=writes, command=command, **common)
+    return Action(
+        kind=kind, tool=tool, reads=reads, writes=writes, globs=globs, command=command, **common
+    )
 
 
 def _json(document: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False)
 
 
-def _cut(text: str) -> str:
-    return text if len(text) <= OUTPUT_LIMIT else text[: OUTPUT_LIMIT - 1] + "…"
+def _cut(text: str, limit: int = OUTPUT_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def render(decision: Decision) -> tuple[int, str, str]:
@@ -129,8 +135,10 @@ def render(decision: Decision) -> tuple[int, str, str]:
                 "",
             )
         if outcome == WARN:
-            specific = {"hookEventName": event, "additionalContext": _cut(shown)}
-            return 0, _json({"hookSpecificOutput": specific, "systemMessage": _cut(shown)}), ""
+            # said twice (model and person): each half of the output cap
+            half = _cut(shown, OUTPUT_LIMIT // 2)
+            specific = {"hookEventName": event, "additionalContext": half}
+            return 0, _json({"hookSpecificOutput": specific, "systemMessage": half}), ""
         return 0, "{}", ""
     if event == "UserPromptSubmit" and outcome == DENY:
         return 0, _json({"decision": "block", "reason": _cut(shown)}), ""

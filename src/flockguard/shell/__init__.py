@@ -8,6 +8,7 @@ wrappers and ``sh -c`` strings). Anything it cannot pin down is reported as ``dy
 from __future__ import annotations
 
 import os
+import re
 import shlex
 
 from flockguard.model import Value
@@ -35,6 +36,22 @@ class Analysis(Value):
 
 
 SEPARATORS = frozenset({";", "&&", "||", "|", "&", "|&", "\n", "(", ")", "{", "}", ";;"})
+# Words that open or continue a compound command: the command proper follows them.
+LEADING_KEYWORDS = frozenset(
+    {"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time"}
+)
+# Words that close one: they end the command before them.
+CLOSING_KEYWORDS = frozenset({"fi", "done", "esac", "}"})
+# Options that take a value, per command: the value is not a path.
+VALUED = {
+    "head": frozenset({"-n", "-c"}),
+    "tail": frozenset({"-n", "-c"}),
+    "grep": frozenset({"-e", "--regexp", "-A", "-B", "-C", "-m", "--max-count"}),
+    "rg": frozenset({"-e", "--regexp", "-A", "-B", "-C", "-m", "-g", "--glob", "-t", "--type"}),
+    "cut": frozenset({"-d", "-f", "-c", "-b"}),
+    "sort": frozenset({"-k", "-t", "-o"}),
+}
+_HEREDOC = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
 WRITE_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", "<>"})
 HARMLESS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
 WRAPPERS = frozenset({"sudo", "nice", "nohup", "time", "command", "builtin", "exec", "xargs"})
@@ -67,11 +84,22 @@ class _Scan:
         bucket.append(os.path.join(self.cwd, word) if joined else word)
 
     def command(self, words: list[str]) -> None:
+        while words and words[0] in LEADING_KEYWORDS:
+            words = words[1:]
         words = _strip_wrappers(words)
-        if not words:
-            return
+        if not words or words[0] in ("for", "case", "select", "function"):
+            return  # their words are names and patterns; the body is scanned on its own
         name, args = os.path.basename(words[0]), words[1:]
-        operands = [a for a in args if not a.startswith("-")]
+        valued = VALUED.get(name, frozenset())
+        operands = []
+        value_next = False
+        for arg in args:
+            if value_next:
+                value_next = False
+            elif arg in valued:
+                value_next = True
+            elif not arg.startswith("-"):
+                operands.append(arg)
         if name == "cd":
             target = operands[0] if operands else "~"
             if "$" in target:
@@ -141,9 +169,27 @@ def _strip_wrappers(words: list[str]) -> list[str]:
     return words
 
 
+def _without_heredoc_bodies(command: str) -> str:
+    """Drop here-document bodies: they are data, not commands (the ``<<`` stays)."""
+    lines = command.split("\n")
+    kept: list[str] = []
+    waiting: list[str] = []
+    for line in lines:
+        if waiting:
+            if line.strip() == waiting[0]:
+                waiting.pop(0)
+            continue
+        kept.append(line)
+        waiting.extend(match.group(2) for match in _HEREDOC.finditer(line))
+    return "\n".join(kept)
+
+
 def analyze(command: str) -> Analysis:
     """The paths ``command`` may read, write or delete, as far as a scan can tell."""
-    lexer = shlex.shlex(command, posix=True, punctuation_chars=";&|<>(){}")
+    if "<<" in command:
+        command = _without_heredoc_bodies(command)
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=";&|<>()\n")
+    lexer.whitespace = " \t\r"
     lexer.whitespace_split = True
     lexer.commenters = "#"
     try:
@@ -174,7 +220,11 @@ def analyze(command: str) -> Analysis:
             if token == "<<":
                 index += 2  # here-doc delimiter; its body is not a path
                 continue
-            if token in SEPARATORS or set(token) <= set(";&|(){}"):
+            if (
+                token in SEPARATORS
+                or set(token) <= set(";&|()\n")
+                or (token in CLOSING_KEYWORDS and not words)
+            ):
                 scan.command(words)
                 words = []
             else:

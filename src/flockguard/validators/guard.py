@@ -6,8 +6,13 @@ from flockguard.engine import describe
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from flockguard.config import PathClass
     from flockguard.paths import Target
+
+# A directory's contents are judged up to this many entries: deleting a big tree stays fast.
+WALK_LIMIT = 10_000
 
 # The tiers of a kind, strictest first.
 WRITE_TIERS = ("block", "checkpoint", "warn")
@@ -47,3 +52,23 @@ def message(verb: str, code: str, target: Target, hit: tuple[PathClass, str], ad
         parts.append(f"Why: {path_class.adr}.")
     parts.append(f"Rule: docs/rules/{code}.md.")
     return " ".join(parts)
+
+
+def contents(target: Target, real_root: str) -> Iterator[str]:
+    """Repo-relative names of what lies under a directory target (at most WALK_LIMIT).
+
+    Deleting or moving a directory touches everything in it: `rm -rf .claude` is a write to
+    `.claude/settings.json`.
+    """
+    import os
+
+    if not (target.is_dir and target.inside):
+        return
+    seen = 0
+    for directory, dirs, files in os.walk(os.path.realpath(os.path.join(real_root, target.shown))):
+        relative = os.path.relpath(directory, real_root)
+        for name in (*dirs, *files):
+            yield name if relative == "." else f"{relative}/{name}"
+            seen += 1
+            if seen >= WALK_LIMIT:
+                return

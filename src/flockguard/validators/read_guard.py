@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from flockguard.model import ASK, DENY, Finding
-from flockguard.validators.guard import READ_TIERS, message, strictest
+from flockguard.validators.guard import READ_TIERS, contents, message, strictest
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from flockguard.config import PathClass
     from flockguard.engine import Context
     from flockguard.model import Action
+    from flockguard.paths import Target
 
 CODES = ("FG201", "FG202")
 
@@ -33,9 +35,10 @@ TIERS = {
 
 
 def check(action: Action, ctx: Context) -> Iterator[Finding]:
-    del action
     for target in ctx.reads:
         hit = strictest(target, ctx.config.read, READ_TIERS)
+        if hit is None and action.globs:
+            target, hit = _filtered(target, action.globs, ctx)
         if hit is None:
             continue
         path_class = hit[0]
@@ -48,3 +51,28 @@ def check(action: Action, ctx: Context) -> Iterator[Finding]:
             hint=advice,
             adr=path_class.adr,
         )
+
+
+def _filtered(
+    target: Target, globs: tuple[str, ...], ctx: Context
+) -> tuple[Target, tuple[PathClass, str] | None]:
+    """The first file under a searched directory that a glob filter selects and policy protects.
+
+    As in ripgrep, a glob without a slash matches file names, one with a slash the path.
+    """
+    import fnmatch
+    import os
+
+    real_root = os.path.realpath(ctx.config.root)
+    base = target.shown if target.inside else ""
+    for name in contents(target, real_root):
+        relative = name[len(base) + 1 :] if base else name
+        if any(
+            fnmatch.fnmatch(relative if "/" in glob else os.path.basename(name), glob.lstrip("/"))
+            for glob in globs
+        ):
+            inner = target.replace(shown=name, names=(name,), is_dir=False)
+            hit = strictest(inner, ctx.config.read, READ_TIERS)
+            if hit is not None:
+                return inner, hit
+    return target, None

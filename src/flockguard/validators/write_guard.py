@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
+from flockguard.engine import describe
 from flockguard.model import ASK, DENY, WARN, Finding
-from flockguard.validators.guard import WRITE_TIERS, message, strictest
+from flockguard.validators.guard import WRITE_TIERS, contents, message, strictest
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -42,12 +45,22 @@ TIERS = {
 
 def check(action: Action, ctx: Context) -> Iterator[Finding]:
     del action  # the canonical targets in ctx carry all it needs
-    for target in (*ctx.writes, *ctx.deletes):
+    for target in ctx.writes:
         yield from _judge(target, ctx.config)
+    real_root = os.path.realpath(ctx.config.root)
+    for target in ctx.deletes:
+        yield from _judge(target, ctx.config, real_root)
 
 
-def _judge(target: Target, config: Config) -> Iterator[Finding]:
+def _judge(target: Target, config: Config, real_root: str = "") -> Iterator[Finding]:
+    """Findings for one write; with ``real_root``, a delete: a directory's contents count."""
     hit = strictest(target, config.write, WRITE_TIERS)
+    if hit is None and real_root:
+        for name in contents(target, real_root):
+            inner = target.replace(shown=name, names=(name,), is_dir=False)
+            hit = strictest(inner, config.write, WRITE_TIERS)
+            if hit is not None:
+                break
     if hit is not None:
         path_class = hit[0]
         code, outcome, verb, advice = TIERS[path_class.tier]
@@ -63,13 +76,13 @@ def _judge(target: Target, config: Config) -> Iterator[Finding]:
         absolute = "/" + target.names[-1]
         if config.outside_allow.match(target.names[-1]):
             return
-        outcome = TIERS[config.outside_write][1]
+        _, outcome, verb, _ = TIERS[config.outside_write]
+        advice = "Keep changes inside the repository; put scratch files under /tmp."
         yield Finding(
             "FG104",
             outcome,
-            f"Write outside the repository: `{absolute}`: FG104 write-outside-repo (tier "
-            f"{config.outside_write}). Keep changes inside the repository; use /tmp for "
-            "scratch files. Rule: docs/rules/FG104.md.",
+            f"{verb.format(path=absolute)}: {describe('FG104')} — it is outside the repository "
+            f"(outside_repo.write = {config.outside_write}). {advice} Rule: docs/rules/FG104.md.",
             path=absolute,
-            hint="write inside the repository or under /tmp",
+            hint=advice,
         )
