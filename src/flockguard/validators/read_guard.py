@@ -35,10 +35,10 @@ TIERS = {
 
 
 def check(action: Action, ctx: Context) -> Iterator[Finding]:
-    for target in ctx.reads:
-        hit = strictest(target, ctx.config.read, READ_TIERS)
+    for searched in ctx.reads:
+        target, hit = searched, strictest(searched, ctx.config.read, READ_TIERS)
         if hit is None and action.globs:
-            target, hit = _filtered(target, action.globs, ctx)
+            target, hit = _filtered(searched, action.globs, ctx)
         if hit is None:
             continue
         path_class = hit[0]
