@@ -139,7 +139,8 @@ def find_root(start: str) -> str | None:
 
 def _identity(path: str) -> list[object]:
     st = os.stat(path)
-    return [st.st_mtime_ns, st.st_size, st.st_ino, __version__, CACHE_FORMAT]
+    # ctime too: any write moves it, and unlike mtime no tool can set it back
+    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino, __version__, CACHE_FORMAT]
 
 
 def _case_insensitive(root: str) -> bool:

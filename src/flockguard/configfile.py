@@ -93,8 +93,9 @@ def literal_hint(pattern: str) -> str:
     """
     if "\\" in pattern:
         return ""  # escapes make the literal text differ from the pattern text
-    # a bracket expression matches one of several characters: none of them is certain
-    bare = re.sub(r"\[[^\]]*\]", "*", pattern.removeprefix("!"))
+    # a bracket expression matches one of several characters: none of them is certain;
+    # unescaped trailing spaces are not part of a gitignore pattern
+    bare = re.sub(r"\[[^\]]*\]", "*", pattern.removeprefix("!").rstrip(" "))
     runs = re.split(r"[*?\[\]]+", bare)
     return max((run.strip("/") for run in runs), key=len, default="")
 
@@ -156,7 +157,7 @@ def compile_document(document: dict[str, Any], file: str) -> dict[str, Any]:
     check = _Checker(file)
     check.only(document, "", _TOP_KEYS)
     version = document.get("version", 1)
-    if version != 1:
+    if type(version) is not int or version != 1:
         raise check.fail("version", f"unsupported version {version!r}", "this flockguard reads 1")
     outside = check.table(document.get("outside_repo", {}), "outside_repo")
     check.only(outside, "outside_repo", ("write", "allow"))
@@ -217,6 +218,6 @@ def internal_error_policy(path: str) -> str:
     try:
         with open(path, "rb") as handle:
             value = tomllib.load(handle).get("on_internal_error")
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, ValueError):  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
         return "deny"
     return value if value in INTERNAL_ERROR else "deny"

@@ -45,10 +45,12 @@ def resolve(raw: str, cwd: str, root: str, real_root: str | None = None) -> Targ
     """Canonicalise ``raw`` (absolute, ``~``-relative, or relative to ``cwd``) against ``root``."""
     real_root = real_root or os.path.realpath(root)
     expanded = os.path.expanduser(raw) if raw.startswith("~") else raw
-    lexical = os.path.normpath(os.path.join(cwd, expanded))
+    joined = os.path.join(cwd, expanded)
+    lexical = os.path.normpath(joined)
     if lexical.startswith("//"):  # POSIX keeps a leading double slash; fold it
         lexical = "/" + lexical.lstrip("/")
-    real = os.path.realpath(lexical)
+    # from the unfolded path: the OS applies `..` after following a link, not before
+    real = os.path.realpath(joined)
     lexical_rel = _relative(lexical, root)
     if lexical_rel is None:
         lexical_rel = _relative(lexical, real_root)
