@@ -36,6 +36,28 @@ def _root_from_env(cwd: str) -> str | None:
     return None
 
 
+def _root_from_targets(action: Action) -> str | None:
+    """The policy of the repository an action reaches into when its cwd lies outside any.
+
+    An agent started in /home/me may still write /home/me/repo/.flockguard/config.toml.
+    """
+    from flockguard.config import find_root
+
+    paths = (*action.reads, *action.writes, *action.deletes)
+    if action.kind == model.SHELL:
+        from flockguard.shell import analyze
+
+        analysis = analyze(action.command)
+        paths = (*analysis.reads, *analysis.writes, *analysis.deletes)
+    base = action.cwd or os.getcwd()
+    for path in paths:
+        absolute = os.path.join(base, os.path.expanduser(path))
+        root = find_root(os.path.dirname(os.path.realpath(absolute)))
+        if root:
+            return root
+    return None
+
+
 def _json_type(value: object) -> str:
     names = {
         list: "an array",
@@ -113,7 +135,7 @@ def _decide(platform: Platform, name: str, raw: bytes, started: float) -> Respon
         _audit(root, Decision(bad, (finding,)), started)
         return platform.render_unreadable(finding.message, deny=finding.outcome == model.DENY)
 
-    root = _root_from_env(action.cwd)
+    root = _root_from_env(action.cwd) or _root_from_targets(action)
     config, problem = _policy(root)
     if config is None and root is not None:
         from flockguard.engine import internal_finding

@@ -17,19 +17,27 @@ class Target(Value):
 
     ``names`` are the strings policy patterns are matched against: repo-relative paths for the
     names inside the repository, the absolute path without its leading slash for names outside.
-    ``shown`` is how messages and the audit log name it; ``inside`` says whether the bytes live
-    in the repository (a link leading out of it is outside).
+    ``shown`` is how messages and the audit log name it; ``real`` is the absolute path with every
+    link resolved; ``inside`` says whether that lies in the repository.
     """
 
-    __slots__ = ("raw", "shown", "names", "inside", "is_dir")
+    __slots__ = ("raw", "shown", "names", "real", "inside", "is_dir")
     raw: str
     shown: str
     names: tuple[str, ...]
+    real: str
     inside: bool
     is_dir: bool
 
     def __init__(
-        self, raw: str, shown: str, names: tuple[str, ...], *, inside: bool, is_dir: bool
+        self,
+        raw: str,
+        shown: str,
+        names: tuple[str, ...],
+        *,
+        real: str,
+        inside: bool,
+        is_dir: bool,
     ) -> None:
         self._fill(locals())
 
@@ -67,4 +75,11 @@ def resolve(raw: str, cwd: str, root: str, real_root: str | None = None) -> Targ
     if real_rel is None and real.lstrip("/") not in names:
         names.append(real.lstrip("/"))
     shown = real_rel or lexical_rel or lexical
-    return Target(raw, shown, tuple(names), inside=real_rel is not None, is_dir=os.path.isdir(real))
+    return Target(
+        raw,
+        shown,
+        tuple(names),
+        real=real,
+        inside=real_rel is not None,
+        is_dir=os.path.isdir(real),
+    )

@@ -8,7 +8,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from flockguard.config import PathClass
+    from flockguard.config import Config, PathClass
     from flockguard.paths import Target
 
 # A directory's contents are judged up to this many entries: deleting a big tree stays fast.
@@ -65,10 +65,32 @@ def contents(target: Target, real_root: str) -> Iterator[str]:
     if not (target.is_dir and target.inside):
         return
     seen = 0
-    for directory, dirs, files in os.walk(os.path.realpath(os.path.join(real_root, target.shown))):
+    for directory, dirs, files in os.walk(target.real):
         relative = os.path.relpath(directory, real_root)
         for name in (*dirs, *files):
             yield name if relative == "." else f"{relative}/{name}"
             seen += 1
             if seen >= WALK_LIMIT:
                 return
+
+
+def home_policy(target: Target, config: Config) -> tuple[Config, Target] | None:
+    """For a target outside this repository but inside another flockguard repository: that
+    repository's policy and the target as it sees it. An agent working in one repo must not
+    reach into another's protected files."""
+    if target.inside:
+        return None
+    import os
+
+    from flockguard.config import find_root, load
+    from flockguard.errors import FlockguardError
+    from flockguard.paths import resolve
+
+    root = find_root(os.path.dirname(target.real))
+    if root is None or os.path.realpath(root) == os.path.realpath(config.root):
+        return None
+    try:
+        other = load(root)
+    except FlockguardError:
+        return None  # its own hook reports its broken policy; ours still judges outside-repo
+    return other, resolve(target.real, root, root)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flockguard.model import ASK, DENY, Finding
-from flockguard.validators.guard import READ_TIERS, contents, message, strictest
+from flockguard.validators.guard import READ_TIERS, contents, home_policy, message, strictest
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,6 +37,9 @@ TIERS = {
 def check(action: Action, ctx: Context) -> Iterator[Finding]:
     for searched in ctx.reads:
         target, hit = searched, strictest(searched, ctx.config.read, READ_TIERS)
+        home = home_policy(searched, ctx.config) if hit is None else None
+        if home is not None:
+            target, hit = home[1], strictest(home[1], home[0].read, READ_TIERS)
         if hit is None and action.globs:
             target, hit = _filtered(searched, action.globs, ctx)
         if hit is None:
@@ -64,14 +67,23 @@ def _filtered(
     import os
 
     real_root = os.path.realpath(ctx.config.root)
-    base = target.shown if target.inside else ""
+    base = os.path.relpath(target.real, real_root)
+    # the glob's own text first: a filter aimed at `.env*` is aimed at secrets, files or not
+    for glob in globs:
+        plain = glob.lstrip("/").replace("**/", "").replace("*", "").replace("?", "x")
+        name = plain if base == "." else f"{base}/{plain}"
+        inner = target.replace(shown=name, names=(name,), real=os.path.join(real_root, name))
+        hit = strictest(inner.replace(is_dir=False), ctx.config.read, READ_TIERS)
+        if plain and hit is not None:
+            return inner, hit
     for name in contents(target, real_root):
-        relative = name[len(base) + 1 :] if base else name
+        relative = name if base == "." else name[len(base) + 1 :]
         if any(
             fnmatch.fnmatch(relative if "/" in glob else os.path.basename(name), glob.lstrip("/"))
             for glob in globs
         ):
-            inner = target.replace(shown=name, names=(name,), is_dir=False)
+            real = os.path.join(real_root, name)
+            inner = target.replace(shown=name, names=(name,), real=real, is_dir=False)
             hit = strictest(inner, ctx.config.read, READ_TIERS)
             if hit is not None:
                 return inner, hit

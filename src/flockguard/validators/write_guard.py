@@ -6,7 +6,7 @@ import os
 
 from flockguard.engine import describe
 from flockguard.model import ASK, DENY, WARN, Finding
-from flockguard.validators.guard import WRITE_TIERS, contents, message, strictest
+from flockguard.validators.guard import WRITE_TIERS, contents, home_policy, message, strictest
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -55,11 +55,17 @@ def check(action: Action, ctx: Context) -> Iterator[Finding]:
 def _judge(target: Target, config: Config, real_root: str = "") -> Iterator[Finding]:
     """Findings for one write; with ``real_root``, a delete: a directory's contents count."""
     hit = strictest(target, config.write, WRITE_TIERS)
+    shown = target
+    home = home_policy(target, config) if hit is None else None
+    if home is not None:
+        shown, hit = home[1], strictest(home[1], home[0].write, WRITE_TIERS)
     if hit is None and real_root:
         for name in contents(target, real_root):
-            inner = target.replace(shown=name, names=(name,), is_dir=False)
+            real = os.path.join(real_root, name)
+            inner = target.replace(shown=name, names=(name,), real=real, is_dir=False)
             hit = strictest(inner, config.write, WRITE_TIERS)
             if hit is not None:
+                shown = inner
                 break
     if hit is not None:
         path_class = hit[0]
@@ -67,8 +73,8 @@ def _judge(target: Target, config: Config, real_root: str = "") -> Iterator[Find
         yield Finding(
             code,
             outcome,
-            message(verb, code, target, hit, advice),
-            path=target.shown,
+            message(verb, code, shown, hit, advice),
+            path=shown.shown,
             hint=advice,
             adr=path_class.adr,
         )

@@ -1,0 +1,101 @@
+"""What the guards see beyond a single named file: directory deletes, search filters, compound
+shell commands, here-documents, and another repository's policy. Through the installed hook."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from conftest import audit, claude, git_init, run_fg, run_hook
+
+
+def bash(repo: pathlib.Path, command: str) -> dict:
+    return claude(repo, "Bash", command=command)
+
+
+@pytest.mark.parametrize(
+    ("command", "code"),
+    [
+        ("rm -rf .claude", "FG101"),
+        ("mv .claude /tmp/elsewhere", "FG101"),
+        ("rm -r deploy", "FG102"),  # holds deploy/server.key: a checkpoint-tier write
+    ],
+)
+def test_deleting_a_directory_judges_what_it_holds(
+    repo: pathlib.Path, command: str, code: str
+) -> None:
+    (repo / "deploy").mkdir()
+    (repo / "deploy" / "server.key").write_text("-----BEGIN PRIVATE KEY-----\n")
+    result = run_hook(repo, bash(repo, command))
+    assert result.decision in ("deny", "ask")
+    assert code in result.reason
+    assert (repo / ".claude" / "settings.json").exists()  # the hook judges; it never runs it
+
+
+def test_deleting_an_ordinary_directory_passes(repo: pathlib.Path) -> None:
+    (repo / "build" / "lib").mkdir(parents=True)
+    (repo / "build" / "lib" / "x.o").write_text("")
+    assert run_hook(repo, bash(repo, "rm -rf build")).json == {}
+
+
+def test_grep_glob_that_selects_a_protected_file_is_denied(repo: pathlib.Path) -> None:
+    (repo / "deploy").mkdir()
+    (repo / "deploy" / "server.key").write_text("-----BEGIN PRIVATE KEY-----\n")
+    (repo / "deploy" / "run.sh").write_text("echo\n")
+    denied = run_hook(repo, claude(repo, "Grep", pattern="KEY", glob="deploy/*", path=str(repo)))
+    assert denied.decision == "deny"
+    assert "deploy/server.key" in denied.reason
+    allowed = run_hook(repo, claude(repo, "Grep", pattern="echo", glob="*.sh", path=str(repo)))
+    assert allowed.json == {}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "if true; then cat .env; fi",
+        "! cat .env",
+        "echo start\ncat .env",
+        "while read -r line; do echo $line; done < .env",
+        "{ cat .env; }",
+        "(cd config && cat ../.env)",
+    ],
+)
+def test_compound_commands_are_read_through(repo: pathlib.Path, command: str) -> None:
+    result = run_hook(repo, bash(repo, command))
+    assert result.decision == "deny", command
+    assert "FG201" in result.reason
+
+
+def test_here_document_bodies_are_data(repo: pathlib.Path) -> None:
+    command = "cat <<'EOF' > notes.md\nDon't panic: $HOME is fine\nEOF"
+    assert run_hook(repo, bash(repo, command)).json == {}
+    protected = "cat <<EOF > .flockguard/config.toml\nx\nEOF"
+    assert run_hook(repo, bash(repo, protected)).decision == "deny"
+
+
+def test_public_keys_and_known_hosts_are_readable(repo: pathlib.Path) -> None:
+    home = pathlib.Path.home()
+    for name in (".ssh/id_ed25519.pub", ".ssh/known_hosts"):
+        assert run_hook(repo, claude(repo, "Read", file_path=str(home / name))).json == {}, name
+    private = run_hook(repo, claude(repo, "Read", file_path=str(home / ".ssh/id_ed25519")))
+    assert private.decision == "deny"
+
+
+def test_tmp_itself_is_a_scratch_destination(repo: pathlib.Path) -> None:
+    (repo / "a.txt").write_text("x")
+    assert run_hook(repo, bash(repo, "cp a.txt /tmp")).json == {}
+
+
+def test_another_repositorys_policy_guards_its_files(tmp_path: pathlib.Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    for root in (first, second):
+        root.mkdir()
+        git_init(root)
+        run_fg("init", cwd=root)
+    result = run_hook(
+        first, claude(first, "Write", file_path=str(second / ".flockguard" / "config.toml"))
+    )
+    assert result.decision == "deny"
+    assert "FG101 write-blocked" in result.reason
+    assert audit(first)[-1]["outcome"] == "deny"
