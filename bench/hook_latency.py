@@ -55,7 +55,9 @@ def main() -> None:
     base = tempfile.mkdtemp(prefix="fg-bench-")
     repo = os.path.join(base, "repo")
     subprocess.run(["git", "init", "-q", repo], check=True)
-    subprocess.run([str(BIN / "flockguard"), "init", "--repo", repo], check=True, capture_output=True)
+    subprocess.run(
+        [str(BIN / "flockguard"), "init", "--repo", repo], check=True, capture_output=True
+    )
     cases = {
         "python -c pass (baseline)": ([sys.executable, "-c", "pass"], b""),
         'python -c "import json" (floor)': ([sys.executable, "-c", "import json"], b""),
