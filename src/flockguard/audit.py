@@ -12,10 +12,26 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from flockguard.model import Decision
+    from flockguard.model import Decision, Finding
 
 AUDIT_FILE = os.path.join(STATE_DIR, "audit.jsonl")
 COMMAND_LIMIT = 2000  # long commands are cut in the log, with their length kept
+
+
+def finding_record(finding: Finding) -> dict[str, Any]:
+    rule = RULES.get(finding.code)
+    record = {
+        "code": finding.code,
+        "name": rule.name if rule else "",
+        "stage": finding.stage,
+        "outcome": finding.outcome,
+        "effective": finding.effective,
+        "path": finding.path,
+        "message": finding.message,
+    }
+    if finding.adr:
+        record["adr"] = finding.adr
+    return record
 
 
 def entry(decision: Decision, duration_ms: float) -> dict[str, Any]:
@@ -32,18 +48,7 @@ def entry(decision: Decision, duration_ms: float) -> dict[str, Any]:
         "outcome": decision.outcome,
         "would": decision.would,
         "would_deny": decision.would_deny,
-        "findings": [
-            {
-                "code": f.code,
-                "name": RULES[f.code].name if f.code in RULES else "",
-                "stage": f.stage,
-                "outcome": f.outcome,
-                "effective": f.effective,
-                "path": f.path,
-                "message": f.message,
-            }
-            for f in decision.findings
-        ],
+        "findings": [finding_record(f) for f in decision.findings],
         "duration_ms": round(duration_ms, 3),
     }
     if action.command:

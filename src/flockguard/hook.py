@@ -165,23 +165,11 @@ def _evaluate(action: Action, config: Config) -> Decision:
 
 
 def _crash_log(error: BaseException) -> str:
-    import traceback
+    from flockguard import crashlog
 
     root = _root_from_env("")
-    directory = (
-        os.path.join(root, ".flockguard", "state")
-        if root
-        else os.path.join(os.path.expanduser("~"), ".local", "state", "flockguard")
-    )
-    path = os.path.join(directory, CRASH_LOG)
-    try:
-        os.makedirs(directory, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} pid {os.getpid()}\n")
-            handle.write("".join(traceback.format_exception(error)))
-    except OSError:
-        return "(crash log not writable)"
-    return path
+    directory = os.path.join(root, ".flockguard", "state") if root else crashlog.user_state_dir()
+    return crashlog.write(directory, CRASH_LOG, error)
 
 
 def _crashed(platform: Platform, name: str, error: Exception, started: float) -> Response:

@@ -29,9 +29,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def explain(root: str, path: str, kinds: tuple[str, ...]) -> list[dict[str, Any]]:
     from flockguard import config as config_module
     from flockguard import model
+    from flockguard.audit import finding_record
     from flockguard.engine import evaluate
     from flockguard.paths import resolve
-    from flockguard.rules import RULES
 
     config = config_module.load(root)
     cwd = os.getcwd()
@@ -56,16 +56,7 @@ def explain(root: str, path: str, kinds: tuple[str, ...]) -> list[dict[str, Any]
                 "inside_repo": target.inside,
                 "outcome": decision.outcome,
                 "findings": [
-                    {
-                        "code": f.code,
-                        "name": RULES[f.code].name if f.code in RULES else "",
-                        "stage": f.stage,
-                        "outcome": f.outcome,
-                        "effective": f.effective,
-                        "adr": f.adr,
-                        "message": f.message,
-                        "doc": f"docs/rules/{f.code}.md",
-                    }
+                    {"adr": "", **finding_record(f), "doc": f"docs/rules/{f.code}.md"}
                     for f in decision.findings
                 ],
             }

@@ -6,7 +6,6 @@ Each command module provides ``configure(parser)`` and ``run(**options) -> int``
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from flockguard._version import __version__
@@ -57,19 +56,9 @@ def print_error(error: FlockguardError) -> None:
 
 
 def _crash(error: BaseException) -> None:
-    import traceback
+    from flockguard import crashlog
 
-    directory = os.path.join(
-        os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"), "flockguard"
-    )
-    log = os.path.join(directory, "flockguard.log")
-    try:
-        os.makedirs(directory, exist_ok=True)
-        with open(log, "a", encoding="utf-8") as handle:
-            handle.write(f"flockguard {__version__}, Python {sys.version.split()[0]}\n")
-            handle.write("".join(traceback.format_exception(error)))
-    except OSError:
-        log = "(not writable)"
+    log = crashlog.write(crashlog.user_state_dir(), "flockguard.log", error)
     sys.stderr.write(f"error: flockguard crashed: {type(error).__name__}: {error}\n  log: {log}\n")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flockguard.engine import describe
+from flockguard.model import Finding
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,6 +37,24 @@ def strictest(
                 best = (path_class, pattern)
                 break
     return best
+
+
+# tier -> (code, outcome, verb with {path}, advice): each guard's table
+Tiers = dict[str, tuple[str, str, str, str]]
+
+
+def finding(tiers: Tiers, target: Target, hit: tuple[PathClass, str]) -> Finding:
+    """The finding for ``target`` falling in the class and pattern of ``hit``."""
+    path_class = hit[0]
+    code, outcome, verb, advice = tiers[path_class.tier]
+    return Finding(
+        code,
+        outcome,
+        message(verb, code, target, hit, advice),
+        path=target.shown,
+        hint=advice,
+        adr=path_class.adr,
+    )
 
 
 def message(verb: str, code: str, target: Target, hit: tuple[PathClass, str], advice: str) -> str:

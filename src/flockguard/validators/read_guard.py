@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flockguard.model import ASK, DENY, Finding
-from flockguard.validators.guard import READ_TIERS, contents, home_policy, message, strictest
+from flockguard.model import ASK, DENY
+from flockguard.validators.guard import READ_TIERS, contents, finding, home_policy, strictest
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -11,13 +11,14 @@ if TYPE_CHECKING:
 
     from flockguard.config import PathClass
     from flockguard.engine import Context
-    from flockguard.model import Action
+    from flockguard.model import Action, Finding
     from flockguard.paths import Target
+    from flockguard.validators.guard import Tiers
 
 CODES = ("FG201", "FG202")
 
 # tier -> (code, outcome, verb, advice)
-TIERS = {
+TIERS: Tiers = {
     "deny": (
         "FG201",
         DENY,
@@ -42,18 +43,8 @@ def check(action: Action, ctx: Context) -> Iterator[Finding]:
             target, hit = home[1], strictest(home[1], home[0].read, READ_TIERS)
         if hit is None and action.globs:
             target, hit = _filtered(searched, action.globs, ctx)
-        if hit is None:
-            continue
-        path_class = hit[0]
-        code, outcome, verb, advice = TIERS[path_class.tier]
-        yield Finding(
-            code,
-            outcome,
-            message(verb, code, target, hit, advice),
-            path=target.shown,
-            hint=advice,
-            adr=path_class.adr,
-        )
+        if hit is not None:
+            yield finding(TIERS, target, hit)
 
 
 def _filtered(

@@ -6,7 +6,7 @@ import os
 
 from flockguard.engine import describe
 from flockguard.model import ASK, DENY, WARN, Finding
-from flockguard.validators.guard import WRITE_TIERS, contents, home_policy, message, strictest
+from flockguard.validators.guard import WRITE_TIERS, contents, finding, home_policy, strictest
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -16,11 +16,12 @@ if TYPE_CHECKING:
     from flockguard.engine import Context
     from flockguard.model import Action
     from flockguard.paths import Target
+    from flockguard.validators.guard import Tiers
 
 CODES = ("FG101", "FG102", "FG103", "FG104")
 
 # tier -> (code, outcome, verb, advice)
-TIERS = {
+TIERS: Tiers = {
     "block": (
         "FG101",
         DENY,
@@ -68,16 +69,7 @@ def _judge(target: Target, config: Config, real_root: str = "") -> Iterator[Find
                 shown = inner
                 break
     if hit is not None:
-        path_class = hit[0]
-        code, outcome, verb, advice = TIERS[path_class.tier]
-        yield Finding(
-            code,
-            outcome,
-            message(verb, code, shown, hit, advice),
-            path=shown.shown,
-            hint=advice,
-            adr=path_class.adr,
-        )
+        yield finding(TIERS, shown, hit)
     if not target.inside and config.outside_write != "allow":
         absolute = "/" + target.names[-1]
         if config.outside_allow.match(target.names[-1]):
