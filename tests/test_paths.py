@@ -581,3 +581,19 @@ def test_hook_write_into_another_flockguard_repo_uses_its_policy(
     run_fg("init", cwd=other)
     result = write(tree, f"{other}/.flockguard/config.toml")
     assert_decision(result, "deny", "FG101")
+
+
+def test_case_insensitive_filesystem_matches_patterns_case_insensitively(
+    repo: pathlib.Path,
+) -> None:
+    """On a case-insensitive filesystem `.ENV` is `.env`. Simulated here: the probe flockguard
+    uses (does `.FLOCKGUARD` name the config directory?) is made to answer yes."""
+    for name in (".ENV", "Certs/Server.PEM"):
+        assert run_hook(repo, claude(repo, "Read", file_path=str(repo / name))).json == {}, name
+    (repo / ".FLOCKGUARD").symlink_to(".flockguard")
+    config = repo / ".flockguard" / "config.toml"
+    config.write_text(config.read_text() + "\n")  # a new identity: the cache is rebuilt
+    for name in (".ENV", "Certs/Server.PEM"):
+        result = run_hook(repo, claude(repo, "Read", file_path=str(repo / name)))
+        assert result.decision == "deny", name
+        assert "FG201" in result.reason

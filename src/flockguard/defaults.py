@@ -35,6 +35,8 @@ unparsable = "deny"
 
 # ---- write guard: block (refused) | checkpoint (human approval) | warn (allowed, audited) ----
 
+# A class may name the decision record behind it; every refusal from it then cites it:
+# adr = "docs/adr/0007-write-guard.md"
 [write.flockguard]
 tier = "block"
 patterns = [".flockguard/**"]
