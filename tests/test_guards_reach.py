@@ -99,3 +99,60 @@ def test_another_repositorys_policy_guards_its_files(tmp_path: pathlib.Path) -> 
     assert result.decision == "deny"
     assert "FG101 write-blocked" in result.reason
     assert audit(first)[-1]["outcome"] == "deny"
+
+
+@pytest.mark.parametrize(
+    ("command", "code"),
+    [
+        ("echo a#b > .claude/settings.json", "FG101"),  # `#` inside a word is no comment
+        ("ls # don't worry\ncat .env", "FG201"),  # an apostrophe in a comment parses
+        ("echo '<<X'\ncat .env", "FG201"),  # a quoted `<<` opens no here-document
+        ("echo `cat .env`", "FG201"),  # backquotes run a command
+        ("cat .en*", "FG201"),  # globs name what exists
+        ("rm -rf .c*", "FG101"),  # ... `.claude` among them
+        ("cp settings.json .claude/", "FG101"),  # into a directory, the file keeps its name
+        ("rm -rf .", "FG101"),  # the strictest thing inside, not the first found
+    ],
+)
+def test_shell_forms_that_once_slipped_through(repo: pathlib.Path, command: str, code: str) -> None:
+    (repo / ".env").write_text("TOKEN=1\n")
+    (repo / "settings.json").write_text("{}\n")
+    result = run_hook(repo, bash(repo, command))
+    assert result.decision == "deny", (command, result.stdout)
+    assert code in result.reason
+
+
+def test_a_comment_is_not_a_command(repo: pathlib.Path) -> None:
+    assert run_hook(repo, bash(repo, "ls -la  # then maybe cat .env")).json == {}
+
+
+def test_deleting_inside_another_repository_uses_its_policy(tmp_path: pathlib.Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    for root in (first, second):
+        root.mkdir()
+        git_init(root)
+        run_fg("init", cwd=root)
+    result = run_hook(first, bash(first, f"rm -rf {second}/.claude"))
+    assert result.decision == "deny"
+    assert "FG101" in result.reason
+    assert str(second / ".claude" / "settings.json") in result.reason  # its absolute name
+
+
+def test_grep_double_star_glob_reaches_the_top_directory(repo: pathlib.Path) -> None:
+    (repo / "app.production").write_text("x")
+    (repo / ".flockguard" / "config.toml").write_text(
+        (repo / ".flockguard" / "config.toml").read_text()
+        + '\n[read.prod]\ntier = "deny"\npatterns = ["*.production"]\n'
+    )
+    document = claude(repo, "Grep", pattern="x", glob="**/app.*", path=str(repo))
+    result = run_hook(repo, document)
+    assert result.decision == "deny" and "app.production" in result.reason
+
+
+def test_a_lone_surrogate_in_a_path_is_judged_and_audited(repo: pathlib.Path) -> None:
+    payload = claude(repo, "Write", file_path=f"{repo}/src/a\udc80.py", content="x")
+    import json
+
+    result = run_hook(repo, json.dumps(payload))  # ASCII JSON carrying "\udc80"
+    assert result.code == 0 and result.json == {}
+    assert audit(repo)[-1]["paths"]["write"] == ["src/a\udc80.py"]

@@ -64,7 +64,11 @@ class Context(Value):
         real_root = os.path.realpath(config.root)
 
         def targets(raws: tuple[str, ...]) -> tuple[Target, ...]:
-            return tuple(resolve(raw, cwd, config.root, real_root) for raw in raws)
+            found = [resolve(raw, cwd, config.root, real_root) for raw in raws]
+            if analysis is not None:  # the shell expands globs: so do we, on what exists now
+                for raw in raws:
+                    found.extend(resolve(m, cwd, config.root, real_root) for m in _glob(raw, cwd))
+            return tuple(found)
 
         self._fill(
             {
@@ -79,6 +83,20 @@ class Context(Value):
     def paths(self) -> dict[str, tuple[str, ...]]:
         found = {"read": self.reads, "write": self.writes, "delete": self.deletes}
         return {kind: tuple(t.shown for t in ts) for kind, ts in found.items() if ts}
+
+
+GLOB_LIMIT = 1000  # matches judged per shell glob
+
+
+def _glob(word: str, cwd: str) -> list[str]:
+    """What a shell glob word names now (bash defaults: `*` skips dotfiles unless it is `.*`)."""
+    if not any(char in word for char in "*?["):
+        return []
+    import glob
+    import itertools
+
+    pattern = os.path.join(cwd, os.path.expanduser(word))
+    return list(itertools.islice(glob.iglob(pattern, recursive=True), GLOB_LIMIT))
 
 
 def staged(finding: Finding, config: Config, today: str) -> Finding:
@@ -108,7 +126,7 @@ def internal_finding(code: str, problem: str, kind: str, on_internal_error: str)
             "tell the person you work for."
         )
     else:
-        consequence = "The action goes ahead unchecked."
+        consequence = "This does not stop the action."
     return Finding(
         code,
         DENY if fails_closed else WARN,

@@ -43,7 +43,10 @@ def append(
     """Append ``record`` plus ``id`` and ``ts`` fields as one line; returns what was written."""
     full = {"id": new_id(), "ts": stamp(), **record}
     text = json.dumps(full, ensure_ascii=False, separators=(",", ":"), default=str)
-    line = (text + "\n").encode()
+    try:
+        line = (text + "\n").encode()
+    except UnicodeEncodeError:  # a lone surrogate (from a mis-decoded name): escape it all
+        line = (json.dumps(full, separators=(",", ":"), default=str) + "\n").encode()
     fd = os.open(path, APPEND_FLAGS, 0o644)
     try:
         acquire_fd(fd, path, timeout=timeout)

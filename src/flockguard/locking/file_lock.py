@@ -33,7 +33,7 @@ class LockTimeout(FlockguardError):
         super().__init__(
             "lock-timeout",
             f"{path}: lock not acquired within {timeout:g}s: another process holds it",
-            "retry in a few seconds, or run `flockguard locks` to see the holder",
+            "retry in a few seconds",
         )
         self.path = path
 

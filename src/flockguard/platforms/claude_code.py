@@ -40,7 +40,7 @@ def _text(mapping: Mapping[str, Any], key: str, where: str, kind: str) -> str:
     value = mapping.get(key)
     if not isinstance(value, str) or not value:
         raise InputError(f"Claude Code {where} payload has no {key!r} string", kind)
-    if "\x00" in value and key != "command":
+    if "\x00" in value:
         raise InputError(f"Claude Code {where} payload has a NUL byte in {key!r}", kind)
     return value
 
@@ -106,7 +106,8 @@ def parse(payload: Mapping[str, Any]) -> Action:
 
 
 def _json(document: dict[str, Any]) -> str:
-    return json.dumps(document, ensure_ascii=False)
+    # ASCII escapes: any text, even a lone surrogate from a mangled path, can be written
+    return json.dumps(document)
 
 
 def _cut(text: str, limit: int = OUTPUT_LIMIT) -> str:

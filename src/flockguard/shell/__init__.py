@@ -125,9 +125,14 @@ class _Scan:
             for word in operands:
                 self.add(self.deletes, word, "delete")
         elif name in COPIERS and len(operands) >= 2:
+            destination = operands[-1]
+            self.add(self.writes, destination, "write")
             for word in operands[:-1]:
                 self.add(self.deletes if name == "mv" else self.reads, word, "source")
-            self.add(self.writes, operands[-1], "write")
+                # into a directory the file keeps its name: `cp s.json .claude/` writes
+                # `.claude/s.json` (a file destination makes this a harmless extra name)
+                inside = f"{destination.rstrip('/')}/{os.path.basename(word.rstrip('/'))}"
+                self.add(self.writes, inside, "write")
         elif name in ("sed", "perl", "ruby") and any(a.startswith(("-i", "-pi")) for a in args):
             for word in operands[1:]:
                 self.add(self.writes, word, "write")
@@ -169,18 +174,65 @@ def _strip_wrappers(words: list[str]) -> list[str]:
     return words
 
 
+def _heredoc_delimiters(line: str) -> list[str]:
+    """Delimiters of the here-documents a line opens (an unquoted ``<<`` only)."""
+    if not _HEREDOC.search(line):
+        return []
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|<>()")
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    try:
+        tokens = list(lexer)
+    except ValueError:
+        return []  # a quote left open: not a plain here-document line
+    return [
+        tokens[index + 1].lstrip("-")
+        for index, token in enumerate(tokens[:-1])
+        if token in ("<<", "<<-")
+    ]
+
+
+def _without_comments(command: str) -> str:
+    """Drop comments as bash does: a `#` that starts a word, outside quotes, to the line's end."""
+    out: list[str] = []
+    quote = ""
+    index = 0
+    while index < len(command):
+        char = command[index]
+        if char == "\\" and quote != "'":
+            out.append(command[index : index + 2])
+            index += 2
+            continue
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (not out or out[-1][-1:] in " \t\n;&|()"):
+            end = command.find("\n", index)
+            index = len(command) if end == -1 else end
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
 def _without_heredoc_bodies(command: str) -> str:
-    """Drop here-document bodies: they are data, not commands (the ``<<`` stays)."""
+    """Drop here-document bodies: they are data, not commands (the ``<<`` stays).
+
+    A body whose delimiter line never comes is kept: then it was no here-document.
+    """
     lines = command.split("\n")
     kept: list[str] = []
-    waiting: list[str] = []
-    for line in lines:
-        if waiting:
-            if line.strip() == waiting[0]:
-                waiting.pop(0)
-            continue
+    index = 0
+    while index < len(lines):
+        line = lines[index]
         kept.append(line)
-        waiting.extend(match.group(2) for match in _HEREDOC.finditer(line))
+        index += 1
+        for delimiter in _heredoc_delimiters(line):
+            end = next((i for i in range(index, len(lines)) if lines[i].strip() == delimiter), None)
+            if end is not None:
+                index = end + 1
     return "\n".join(kept)
 
 
@@ -188,10 +240,14 @@ def analyze(command: str) -> Analysis:
     """The paths ``command`` may read, write or delete, as far as a scan can tell."""
     if "<<" in command:
         command = _without_heredoc_bodies(command)
+    if "#" in command:
+        command = _without_comments(command)
+    # a backquoted command runs too; splitting there lets its words be read as a command
+    command = command.replace("`", " ; ")
     lexer = shlex.shlex(command, posix=True, punctuation_chars=";&|<>()\n")
     lexer.whitespace = " \t\r"
     lexer.whitespace_split = True
-    lexer.commenters = "#"
+    lexer.commenters = ""  # done by _without_comments: shlex would cut `a#b` at the `#`
     try:
         tokens = list(lexer)
     except ValueError as exc:

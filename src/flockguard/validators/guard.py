@@ -20,6 +20,29 @@ WRITE_TIERS = ("block", "checkpoint", "warn")
 READ_TIERS = ("deny", "ask")
 
 
+def strictest_within(
+    target: Target, classes: tuple[PathClass, ...], tiers: tuple[str, ...], real_root: str
+) -> tuple[Target, tuple[PathClass, str]] | None:
+    """The strictest class anything under a directory target falls in, with that thing."""
+    import os
+
+    best: tuple[Target, tuple[PathClass, str]] | None = None
+    absolute = target.shown.startswith("/")  # another repository's: keep naming it in full
+    for name, is_dir in contents(target, real_root):
+        real = os.path.join(real_root, name)
+        inner = target.replace(
+            shown=real if absolute else name, names=(name,), real=real, is_dir=is_dir
+        )
+        hit = strictest(inner, classes, tiers)
+        if hit is not None and (
+            best is None or tiers.index(hit[0].tier) < tiers.index(best[1][0].tier)
+        ):
+            best = (inner, hit)
+            if hit[0].tier == tiers[0]:
+                break  # nothing is stricter
+    return best
+
+
 def strictest(
     target: Target, classes: tuple[PathClass, ...], tiers: tuple[str, ...]
 ) -> tuple[PathClass, str] | None:
@@ -73,8 +96,9 @@ def message(verb: str, code: str, target: Target, hit: tuple[PathClass, str], ad
     return " ".join(parts)
 
 
-def contents(target: Target, real_root: str) -> Iterator[str]:
-    """Repo-relative names of what lies under a directory target (at most WALK_LIMIT).
+def contents(target: Target, real_root: str) -> Iterator[tuple[str, bool]]:
+    """Repo-relative names of what lies under a directory target (at most WALK_LIMIT), each
+    with whether it is a directory.
 
     Deleting or moving a directory touches everything in it: `rm -rf .claude` is a write to
     `.claude/settings.json`.
@@ -86,8 +110,8 @@ def contents(target: Target, real_root: str) -> Iterator[str]:
     seen = 0
     for directory, dirs, files in os.walk(target.real):
         relative = os.path.relpath(directory, real_root)
-        for name in (*dirs, *files):
-            yield name if relative == "." else f"{relative}/{name}"
+        for name, is_dir in (*((d, True) for d in dirs), *((f, False) for f in files)):
+            yield (name if relative == "." else f"{relative}/{name}"), is_dir
             seen += 1
             if seen >= WALK_LIMIT:
                 return
@@ -112,4 +136,5 @@ def home_policy(target: Target, config: Config) -> tuple[Config, Target] | None:
         other = load(root)
     except FlockguardError:
         return None  # its own hook reports its broken policy; ours still judges outside-repo
-    return other, resolve(target.real, root, root)
+    # named by its absolute path: its repo-relative name would read as one of ours
+    return other, resolve(target.real, root, root).replace(shown=target.real)

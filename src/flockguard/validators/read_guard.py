@@ -54,7 +54,6 @@ def _filtered(
 
     As in ripgrep, a glob without a slash matches file names, one with a slash the path.
     """
-    import fnmatch
     import os
 
     real_root = os.path.realpath(ctx.config.root)
@@ -67,15 +66,28 @@ def _filtered(
         hit = strictest(inner.replace(is_dir=False), ctx.config.read, READ_TIERS)
         if plain and hit is not None:
             return inner, hit
-    for name in contents(target, real_root):
+    for name, is_dir in contents(target, real_root):
+        if is_dir:
+            continue
         relative = name if base == "." else name[len(base) + 1 :]
-        if any(
-            fnmatch.fnmatch(relative if "/" in glob else os.path.basename(name), glob.lstrip("/"))
-            for glob in globs
-        ):
+        if any(_selects(glob, relative) for glob in globs):
             real = os.path.join(real_root, name)
             inner = target.replace(shown=name, names=(name,), real=real, is_dir=False)
             hit = strictest(inner, ctx.config.read, READ_TIERS)
             if hit is not None:
                 return inner, hit
     return target, None
+
+
+def _selects(glob: str, relative: str) -> bool:
+    """Whether a ripgrep-style glob selects a file: no slash, by name; else by path, where a
+    leading `**/` also matches at the top."""
+    import fnmatch
+    import os
+
+    glob = glob.lstrip("/")
+    if "/" not in glob:
+        return fnmatch.fnmatch(os.path.basename(relative), glob)
+    return fnmatch.fnmatch(relative, glob) or (
+        glob.startswith("**/") and fnmatch.fnmatch(relative, glob[3:])
+    )

@@ -6,7 +6,13 @@ import os
 
 from flockguard.engine import describe
 from flockguard.model import ASK, DENY, WARN, Finding
-from flockguard.validators.guard import WRITE_TIERS, contents, finding, home_policy, strictest
+from flockguard.validators.guard import (
+    WRITE_TIERS,
+    finding,
+    home_policy,
+    strictest,
+    strictest_within,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -48,28 +54,27 @@ def check(action: Action, ctx: Context) -> Iterator[Finding]:
     del action  # the canonical targets in ctx carry all it needs
     for target in ctx.writes:
         yield from _judge(target, ctx.config)
-    real_root = os.path.realpath(ctx.config.root)
     for target in ctx.deletes:
-        yield from _judge(target, ctx.config, real_root)
+        yield from _judge(target, ctx.config, deleting=True)
 
 
-def _judge(target: Target, config: Config, real_root: str = "") -> Iterator[Finding]:
-    """Findings for one write; with ``real_root``, a delete: a directory's contents count."""
+def _judge(target: Target, config: Config, deleting: bool = False) -> Iterator[Finding]:
+    """Findings for one write; a delete also touches everything under a directory."""
+    policy, seen = config, target
     hit = strictest(target, config.write, WRITE_TIERS)
-    shown = target
-    home = home_policy(target, config) if hit is None else None
-    if home is not None:
-        shown, hit = home[1], strictest(home[1], home[0].write, WRITE_TIERS)
-    if hit is None and real_root:
-        for name in contents(target, real_root):
-            real = os.path.join(real_root, name)
-            inner = target.replace(shown=name, names=(name,), real=real, is_dir=False)
-            hit = strictest(inner, config.write, WRITE_TIERS)
-            if hit is not None:
-                shown = inner
-                break
+    if hit is None:
+        home = home_policy(target, config)  # inside another flockguard repository
+        if home is not None:
+            policy, seen = home
+            hit = strictest(seen, policy.write, WRITE_TIERS)
+    if deleting and (hit is None or hit[0].tier != WRITE_TIERS[0]):
+        inner = strictest_within(seen, policy.write, WRITE_TIERS, os.path.realpath(policy.root))
+        if inner and (
+            hit is None or WRITE_TIERS.index(inner[1][0].tier) < WRITE_TIERS.index(hit[0].tier)
+        ):
+            seen, hit = inner
     if hit is not None:
-        yield finding(TIERS, shown, hit)
+        yield finding(TIERS, seen, hit)
     if not target.inside and config.outside_write != "allow":
         absolute = "/" + target.names[-1]
         if config.outside_allow.match(target.names[-1]):
