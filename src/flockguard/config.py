@@ -60,6 +60,8 @@ class PathClass(Value):
 
         As in gitignore, the last matching pattern decides; ``!`` patterns exclude.
         """
+        if "*" in path or "?" in path or "[" in path:
+            return self.match_glob(path)
         decided = ""
         folded = path.lower() if self.flags else path
         for source, regex, include, hint in self.patterns:
@@ -68,6 +70,46 @@ class PathClass(Value):
             if re.match(regex, path, self.flags):
                 decided = source if include else ""
         return decided
+
+    def match_glob(self, glob: str) -> str:
+        """The pattern by which some path the shell glob ``glob`` could name is in this class.
+
+        Two ways round: the glob with its wildcards standing for nothing (`.en*` -> `.en`), and
+        an example path of each pattern tried against the glob (`x.pem` against `*.pe?`).
+        """
+        import fnmatch
+
+        instance = _instance(glob)
+        if instance and instance != glob:
+            decided = self.match(instance)
+            if decided:
+                return decided
+        folded = glob.lower() if self.flags else glob
+        base = folded.rsplit("/", 1)[-1]
+        for source, _regex, include, _hint in self.patterns:
+            if not include:
+                continue
+            example = _example(source).lower() if self.flags else _example(source)
+            anchored = "/" in source.rstrip("/").removeprefix("**/")
+            if fnmatch.fnmatchcase(example, folded) or (
+                not anchored and fnmatch.fnmatchcase(example, base)
+            ):
+                return source
+        return ""
+
+
+def _example(pattern: str) -> str:
+    """A path the gitignore ``pattern`` matches: `*.pem` -> `x.pem`, `.ssh/**` -> `.ssh/x`."""
+    text = pattern.removeprefix("/").removeprefix("**/")
+    text = re.sub(r"\[([^\]])[^\]]*\]", r"\1", text)
+    text = text.replace("**", "x").replace("*", "x").replace("?", "x")
+    return text + "x" if text.endswith("/") else text
+
+
+def _instance(glob: str) -> str:
+    """A path the shell glob matches, its wildcards standing for nothing: `.en*` -> `.en`."""
+    text = re.sub(r"\[([^\]])[^\]]*\]", r"\1", glob.replace("**/", ""))
+    return text.replace("*", "").replace("?", "x")
 
 
 class Config(Value):

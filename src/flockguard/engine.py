@@ -63,6 +63,14 @@ class Context(Value):
         cwd = action.cwd or config.root
         real_root = os.path.realpath(config.root)
 
+        if analysis is not None:  # a copy into what turns out to be a directory
+            inside = [
+                os.path.join(folder, name)
+                for folder, name in analysis.into
+                if os.path.isdir(os.path.join(cwd, os.path.expanduser(folder)))
+            ]
+            writes = (*writes, *inside)
+
         def targets(raws: tuple[str, ...]) -> tuple[Target, ...]:
             found = [resolve(raw, cwd, config.root, real_root) for raw in raws]
             if analysis is not None:  # the shell expands globs: so do we, on what exists now

@@ -1,27 +1,56 @@
-"""What a shell command may read, write or delete.
+"""What a shell command may read, write or delete, from its bash syntax tree (tree-sitter).
 
-This is the conservative first pass (a ``shlex`` scan of redirects, common file commands,
-wrappers and ``sh -c`` strings). Anything it cannot pin down is reported as ``dynamic`` or
-``parse_error`` so that the guards fail safe rather than guess.
+``analyze(command)`` walks the tree the way bash would run it: lists, pipelines, subshells,
+groups, ``if``/``for``/``while``/``case``, functions defined in the same command, ``bash -c`` and
+``eval`` strings, ``$(…)``, backquotes, ``<(…)``, wrappers such as ``sudo`` and ``xargs``, ``cd``
+and simple variables. Paths are relative to the directory the command starts in. A target known
+only at run time is reported in ``dynamic`` as a glob of what it could be (``src/*.py`` for
+``src/$NAME.py``); a command tree-sitter cannot parse sets ``parse_error``.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import shlex
 
-from flockguard.model import Value
+from flockguard.model import Value as _Record
+from flockguard.shell import commands
+from flockguard.shell.commands import Arg
+from flockguard.shell.parser import parse
+from flockguard.shell.words import UNKNOWN, Evaluator
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from flockguard.shell.words import Value
+
+HARMLESS = frozenset(
+    {
+        "/dev/null",
+        "/dev/stdout",
+        "/dev/stderr",
+        "/dev/tty",
+        "/dev/zero",
+        "/dev/random",
+        "/dev/urandom",
+        "-",
+    }
+)
+MAX_DEPTH = 8  # nested bash -c / eval / function calls followed
+GLOB_CHARS = frozenset("*?[")
 
 
-class Analysis(Value):
-    """Paths as written in the command (relative ones joined to any ``cd`` before them)."""
+class Analysis(_Record):
+    """``dynamic``: (kind, glob) for targets known only at run time. ``into``: (directory, name)
+    for a copy whose destination may be a directory (then ``directory/name`` is written)."""
 
-    __slots__ = ("reads", "writes", "deletes", "dynamic", "parse_error")
+    __slots__ = ("reads", "writes", "deletes", "dynamic", "into", "notes", "parse_error")
     reads: tuple[str, ...]
     writes: tuple[str, ...]
     deletes: tuple[str, ...]
-    dynamic: tuple[str, ...]
+    dynamic: tuple[tuple[str, str], ...]
+    into: tuple[tuple[str, str], ...]
+    notes: tuple[str, ...]
     parse_error: str
 
     def __init__(
@@ -29,269 +58,343 @@ class Analysis(Value):
         reads: tuple[str, ...] = (),
         writes: tuple[str, ...] = (),
         deletes: tuple[str, ...] = (),
-        dynamic: tuple[str, ...] = (),
+        *,
+        dynamic: tuple[tuple[str, str], ...] = (),
+        into: tuple[tuple[str, str], ...] = (),
+        notes: tuple[str, ...] = (),
         parse_error: str = "",
     ) -> None:
         self._fill(locals())
 
 
-SEPARATORS = frozenset({";", "&&", "||", "|", "&", "|&", "\n", "(", ")", "{", "}", ";;"})
-# Words that open or continue a compound command: the command proper follows them.
-LEADING_KEYWORDS = frozenset(
-    {"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time"}
-)
-# Words that close one: they end the command before them.
-CLOSING_KEYWORDS = frozenset({"fi", "done", "esac", "}"})
-# Options that take a value, per command: the value is not a path.
-VALUED = {
-    "head": frozenset({"-n", "-c"}),
-    "tail": frozenset({"-n", "-c"}),
-    "grep": frozenset({"-e", "--regexp", "-A", "-B", "-C", "-m", "--max-count"}),
-    "rg": frozenset({"-e", "--regexp", "-A", "-B", "-C", "-m", "-g", "--glob", "-t", "--type"}),
-    "cut": frozenset({"-d", "-f", "-c", "-b"}),
-    "sort": frozenset({"-k", "-t", "-o"}),
-}
-_HEREDOC = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
-WRITE_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", "<>"})
-HARMLESS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
-WRAPPERS = frozenset({"sudo", "nice", "nohup", "time", "command", "builtin", "exec", "xargs"})
-READERS = frozenset(
-    {"cat", "less", "more", "head", "tail", "base64", "xxd", "od", "strings", "cut", "sort",
-     "diff", "source", ".", "nl", "wc", "tac", "uniq", "md5sum", "sha256sum", "file", "jq"}
-)  # fmt: skip
-SEARCHERS = frozenset({"grep", "egrep", "fgrep", "rg", "ag"})
-WRITERS = frozenset({"tee", "touch", "truncate", "mkdir", "chmod", "chown"})
-DELETERS = frozenset({"rm", "unlink", "shred", "rmdir"})
-COPIERS = frozenset({"cp", "mv", "install", "ln", "rsync", "scp"})
-SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh"})
+def _unique(items: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
 
 
-class _Scan:
+class _Walker:
     def __init__(self) -> None:
-        self.reads: list[str] = []
-        self.writes: list[str] = []
-        self.deletes: list[str] = []
-        self.dynamic: list[str] = []
+        self.found: dict[str, list[str]] = {"read": [], "write": [], "delete": []}
+        self.dynamic: list[tuple[str, str]] = []
+        self.into_dirs: list[tuple[str, str]] = []
+        self.notes: list[str] = []
+        self.errors: list[str] = []
         self.cwd = ""
+        self.cwd_dynamic = False
+        self.stack: list[tuple[str, bool]] = []
+        self.variables: dict[str, list[Value]] = {}
+        self.functions: dict[str, Node] = {}
+        self.depth = 0
+        self.words = Evaluator(self.variables, self._substitution)
 
-    def add(self, bucket: list[str], word: str, what: str) -> None:
-        if not word or word in HARMLESS:
+    # ---- paths ---------------------------------------------------------------------------------
+
+    def resolve(self, text: str) -> str:
+        if text.startswith(("/", "~")):
+            return os.path.normpath(text) if text != "~" else "~"
+        joined = os.path.join(self.cwd, text) if self.cwd else text
+        return os.path.normpath(joined)
+
+    def emit(self, kind: str, values: list[Value]) -> None:
+        for text, dynamic in values:
+            if not text or text in HARMLESS:
+                continue
+            path = self.resolve(text)
+            if dynamic or (self.cwd_dynamic and not text.startswith(("/", "~"))):
+                glob = path if not self.cwd_dynamic or text.startswith(("/", "~")) else f"*/{text}"
+                self.dynamic.append((kind, glob))
+                self.notes.append(f"{kind} target `{glob}` is only known at run time")
+            else:
+                self.found[kind].append(path)
+
+    # Effects, as commands.py reports them
+    def read(self, values: list[Value]) -> None:
+        self.emit("read", values)
+
+    def write(self, values: list[Value]) -> None:
+        self.emit("write", values)
+
+    def delete(self, values: list[Value]) -> None:
+        self.emit("delete", values)
+
+    def into(self, directory: list[Value], sources: list[list[Value]]) -> None:
+        for folder, folder_dynamic in directory:
+            for source in sources:
+                for text, dynamic in source:
+                    name = os.path.basename(text.rstrip("/"))
+                    if folder_dynamic or dynamic:
+                        self.emit("write", [(os.path.join(folder, name or "*"), True)])
+                    elif folder.endswith("/") or len(sources) > 1:
+                        self.emit("write", [(os.path.join(folder, name), False)])
+                    else:
+                        self.into_dirs.append((self.resolve(folder), name))
+
+    def run(self, argv: list[Arg]) -> None:
+        if argv:
+            self.dispatch(argv[0].text, argv[1:], argv[0].dynamic)
+
+    def script(self, text: str) -> None:
+        if self.depth >= MAX_DEPTH:
+            self.notes.append("nested too deeply to follow")
+            self.dynamic.append(("write", "*"))
             return
-        if "$" in word or "`" in word:
-            self.dynamic.append(f"{what} target {word!r} is only known at run time")
+        tree = parse(text)
+        self.depth += 1
+        saved = (self.cwd, self.cwd_dynamic, dict(self.variables))
+        try:
+            self._check_errors(tree.root_node)
+            self.statement(tree.root_node)
+        finally:
+            self.depth -= 1
+            self.cwd, self.cwd_dynamic = saved[0], saved[1]
+
+    def inline(self, language: str, code: str) -> None:
+        from flockguard.shell.inline import files
+
+        for kind, path in files(language, code):
+            self.emit(kind, [(path, False)])
+
+    def dynamic_note(self, kind: str, why: str) -> None:
+        self.dynamic.append((kind, "*"))
+        self.notes.append(why)
+
+    # ---- the tree ------------------------------------------------------------------------------
+
+    def _check_errors(self, root: Node) -> None:
+        if not root.has_error:
             return
-        joined = self.cwd and not word.startswith("~")
-        bucket.append(os.path.join(self.cwd, word) if joined else word)
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if node.type == "ERROR" or node.is_missing:
+                # tree-sitter-bash has no `<>`: it parses as `<` then an ERROR holding `>`
+                parent = node.parent
+                if not (
+                    node.type == "ERROR"
+                    and node.text == b">"
+                    and parent is not None
+                    and parent.type == "file_redirect"
+                ):
+                    where = node.start_point
+                    text = (node.text or b"").decode("utf-8", "replace")[:40]
+                    self.errors.append(
+                        f"bash syntax error at line {where[0] + 1}, column {where[1] + 1}"
+                        + (f" near `{text}`" if text else "")
+                    )
+                    return
+            stack.extend(node.children)
 
-    def command(self, words: list[str]) -> None:
-        while words and words[0] in LEADING_KEYWORDS:
-            words = words[1:]
-        words = _strip_wrappers(words)
-        if not words or words[0] in ("for", "case", "select", "function"):
-            return  # their words are names and patterns; the body is scanned on its own
-        name, args = os.path.basename(words[0]), words[1:]
-        valued = VALUED.get(name, frozenset())
-        operands = []
-        value_next = False
-        for arg in args:
-            if value_next:
-                value_next = False
-            elif arg in valued:
-                value_next = True
-            elif not arg.startswith("-"):
-                operands.append(arg)
-        if name == "cd":
-            target = operands[0] if operands else "~"
-            if "$" in target:
-                self.dynamic.append(f"cd to {target!r} is only known at run time")
-            self.cwd = os.path.join(self.cwd, target) if self.cwd else target
-        elif name in SHELLS and "-c" in args:
-            nested = args[args.index("-c") + 1 : args.index("-c") + 2]
-            self.nested(nested[0] if nested else "")
-        elif name == "eval":
-            self.nested(" ".join(args))
-        elif name in READERS:
-            for word in operands:
-                self.add(self.reads, word, "read")
-        elif name in SEARCHERS:
-            explicit = any(a in ("-e", "-f", "--regexp", "--file") for a in args)
-            for word in operands if explicit else operands[1:]:
-                self.add(self.reads, word, "read")
-        elif name in WRITERS:
-            skip = 1 if name in ("chmod", "chown") else 0
-            for word in operands[skip:]:
-                self.add(self.writes, word, "write")
-        elif name in DELETERS:
-            for word in operands:
-                self.add(self.deletes, word, "delete")
-        elif name in COPIERS and len(operands) >= 2:
-            destination = operands[-1]
-            self.add(self.writes, destination, "write")
-            for word in operands[:-1]:
-                self.add(self.deletes if name == "mv" else self.reads, word, "source")
-                # into a directory the file keeps its name: `cp s.json .claude/` writes
-                # `.claude/s.json` (a file destination makes this a harmless extra name)
-                inside = f"{destination.rstrip('/')}/{os.path.basename(word.rstrip('/'))}"
-                self.add(self.writes, inside, "write")
-        elif name in ("sed", "perl", "ruby") and any(a.startswith(("-i", "-pi")) for a in args):
-            for word in operands[1:]:
-                self.add(self.writes, word, "write")
-        elif name == "dd":
-            for arg in args:
-                if arg.startswith("of="):
-                    self.add(self.writes, arg[3:], "write")
-                elif arg.startswith("if="):
-                    self.add(self.reads, arg[3:], "read")
-
-    def nested(self, text: str) -> None:
-        inner = analyze(text)
-        if inner.parse_error:
-            raise ValueError(inner.parse_error)
-        base = self.cwd
-        for bucket, found in (
-            (self.reads, inner.reads),
-            (self.writes, inner.writes),
-            (self.deletes, inner.deletes),
+    def statement(self, node: Node) -> None:
+        kind = node.type
+        if kind == "command":
+            self.command(node)
+        elif kind == "redirected_statement":
+            for child in node.children_by_field_name("redirect"):
+                self.redirect(child)
+            body = node.child_by_field_name("body")
+            if body is not None:
+                self.statement(body)
+        elif kind == "subshell":
+            saved = (self.cwd, self.cwd_dynamic, dict(self.variables))
+            self.children(node)
+            self.cwd, self.cwd_dynamic = saved[0], saved[1]
+            self.variables.clear()
+            self.variables.update(saved[2])
+        elif kind == "variable_assignment":
+            self.assign(node)
+        elif kind == "variable_assignments":
+            for child in node.children:
+                self.statement(child)
+        elif kind == "declaration_command":
+            for child in node.children:
+                if child.type == "variable_assignment":
+                    self.assign(child)
+        elif kind == "function_definition":
+            name = node.child_by_field_name("name")
+            body = node.child_by_field_name("body")
+            if name is not None and body is not None and name.text:
+                self.functions[name.text.decode()] = body
+        elif kind == "for_statement":
+            self.for_loop(node)
+        elif kind in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
+            self.redirect(node)
+        elif kind in ("command_substitution", "process_substitution"):
+            self.children(node)
+        elif kind in (
+            "test_command",
+            "binary_expression",
+            "unary_expression",
+            "arithmetic_expansion",
         ):
-            bucket.extend(os.path.join(base, p) if base else p for p in found)
-        self.dynamic.extend(inner.dynamic)
-
-
-def _strip_wrappers(words: list[str]) -> list[str]:
-    while words:
-        head = os.path.basename(words[0])
-        if "=" in words[0] and not words[0].startswith("="):
-            words = words[1:]  # VAR=value before the command
-        elif head == "env":
-            words = [w for w in words[1:] if not w.startswith("-")]
-        elif head == "timeout":
-            rest = [w for w in words[1:] if not w.startswith("-")]
-            words = rest[1:]
-        elif head in WRAPPERS:
-            words = [w for w in words[1:] if not w.startswith("-")]
+            self.substitutions(node)
+        elif kind in ("comment", "heredoc_body", "heredoc_start", "heredoc_end"):
+            return
         else:
-            break
-    return words
+            self.children(node)
+
+    def children(self, node: Node) -> None:
+        for child in node.children:
+            if child.is_named:
+                self.statement(child)
+
+    def substitutions(self, node: Node) -> None:
+        """Run only the command substitutions inside (tests, arithmetic: no paths of their own)."""
+        for child in node.children:
+            if child.type in ("command_substitution", "process_substitution"):
+                self.statement(child)
+            else:
+                self.substitutions(child)
+
+    def _substitution(self, node: Node) -> list[Value] | None:
+        # `$(< file)` reads the file; any substitution's commands run
+        self.children(node)
+        return None
+
+    def assign(self, node: Node) -> None:
+        name = node.child_by_field_name("name")
+        value = node.child_by_field_name("value")
+        if name is None or not name.text:
+            return
+        values = self.words.values(value) if value is not None else [("", False)]
+        self.variables[name.text.decode()] = values
+
+    def for_loop(self, node: Node) -> None:
+        variable = node.child_by_field_name("variable")
+        values = [
+            v for child in node.children_by_field_name("value") for v in self.words.values(child)
+        ]
+        if variable is not None and variable.text:
+            self.variables[variable.text.decode()] = values or [UNKNOWN]
+        body = node.child_by_field_name("body")
+        if body is not None:
+            self.statement(body)
+
+    def redirect(self, node: Node) -> None:
+        if node.type == "heredoc_redirect":
+            for child in node.children:
+                if child.type == "heredoc_body":
+                    self.substitutions(child)  # an unquoted body's $(…) runs
+                elif child.is_named and child.type not in ("heredoc_start", "heredoc_end"):
+                    self.statement(child)
+            return
+        if node.type == "herestring_redirect":
+            self.substitutions(node)
+            return
+        operators = [c.type for c in node.children if not c.is_named or c.type == "ERROR"]
+        destination = node.child_by_field_name("destination")
+        if destination is None:
+            return
+        if destination.type in ("command_substitution", "process_substitution"):
+            self.statement(destination)
+        values = self.words.values(destination)
+        if any(op in (">&", "<&", ">&-", "<&-") for op in operators):
+            if destination.type == "number" or values[0][0] in ("-", "") or values[0][0].isdigit():
+                return  # 2>&1, >&-: descriptors, not files
+            self.write(values)  # `>&file` is `&>file`
+            return
+        if "<" in operators and "ERROR" in operators:  # `<>`: opened for reading and writing
+            self.read(values)
+            self.write(values)
+        elif (operators and operators[0] == "<") or operators[-1:] == ["<"]:
+            self.read(values)
+        else:
+            self.write(values)
+
+    def command(self, node: Node) -> None:
+        name_node = node.child_by_field_name("name")
+        for child in node.children:
+            if child.type == "variable_assignment":
+                self.assign(child)
+            elif child.type in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
+                self.redirect(child)
+        if name_node is None:
+            return
+        name_values = self.words.values(name_node.children[0] if name_node.children else name_node)
+        args = [Arg(self.words.values(child)) for child in node.children_by_field_name("argument")]
+        name, dynamic = name_values[0]
+        self.dispatch(name, args, dynamic)
+
+    def dispatch(self, name: str, args: list[Arg], dynamic: bool = False) -> None:
+        if dynamic:
+            if args:
+                self.notes.append("the command to run is only known at run time")
+            return
+        base = os.path.basename(name)
+        if name in self.functions and self.depth < MAX_DEPTH:
+            self.depth += 1
+            try:
+                self.statement(self.functions[name])
+            finally:
+                self.depth -= 1
+            return
+        if base in ("cd", "pushd"):
+            self.change_directory(base, args)
+        elif base == "popd":
+            if self.stack:
+                self.cwd, self.cwd_dynamic = self.stack.pop()
+        elif base in commands.WRAPPERS:
+            valued, skip = commands.WRAPPERS[base]
+            if base == "command" and args and args[0].text in ("-v", "-V"):
+                return
+            rest = _after_options(args, valued)[skip:]
+            if rest:
+                self.dispatch(rest[0].text, rest[1:], rest[0].dynamic)
+        elif base == "env":
+            rest = _after_options(args, frozenset({"-u", "--unset", "-C", "--chdir", "-S"}))
+            while rest and "=" in rest[0].text and not rest[0].text.startswith("="):
+                rest = rest[1:]
+            if rest:
+                self.dispatch(rest[0].text, rest[1:], rest[0].dynamic)
+        elif base in commands.SHELLS:
+            texts = [a.text for a in args]
+            if "-c" in texts and texts.index("-c") + 1 < len(args):
+                code = args[texts.index("-c") + 1]
+                if code.dynamic:
+                    self.dynamic_note("write", "a `-c` script only known at run time")
+                else:
+                    self.script(code.text)
+        elif base == "eval":
+            if any(a.dynamic for a in args):
+                self.dynamic_note("write", "an `eval` of text only known at run time")
+            else:
+                self.script(" ".join(a.text for a in args))
+        elif base in commands.COMMANDS:
+            commands.COMMANDS[base](args, self)
+
+    def change_directory(self, base: str, args: list[Arg]) -> None:
+        operands = [a for a in args if not a.text.startswith("-") or a.text == "-"]
+        if base == "pushd":
+            self.stack.append((self.cwd, self.cwd_dynamic))
+        if not operands:
+            self.cwd, self.cwd_dynamic = "~", False
+            return
+        target = operands[0]
+        if target.dynamic or target.text == "-" or len(target.values) > 1:
+            self.cwd_dynamic = True
+            self.notes.append("`cd` to a directory only known at run time")
+            return
+        self.cwd = self.resolve(target.text)
 
 
-def _heredoc_delimiters(line: str) -> list[str]:
-    """Delimiters of the here-documents a line opens (an unquoted ``<<`` only)."""
-    if not _HEREDOC.search(line):
-        return []
-    lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|<>()")
-    lexer.whitespace_split = True
-    lexer.commenters = ""
-    try:
-        tokens = list(lexer)
-    except ValueError:
-        return []  # a quote left open: not a plain here-document line
-    return [
-        tokens[index + 1].lstrip("-")
-        for index, token in enumerate(tokens[:-1])
-        if token in ("<<", "<<-")
-    ]
-
-
-def _without_comments(command: str) -> str:
-    """Drop comments as bash does: a `#` that starts a word, outside quotes, to the line's end."""
-    out: list[str] = []
-    quote = ""
+def _after_options(args: list[Arg], valued: frozenset[str]) -> list[Arg]:
     index = 0
-    while index < len(command):
-        char = command[index]
-        if char == "\\" and quote != "'":
-            out.append(command[index : index + 2])
-            index += 2
-            continue
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-        elif char == "#" and (not out or out[-1][-1:] in " \t\n;&|()"):
-            end = command.find("\n", index)
-            index = len(command) if end == -1 else end
-            continue
-        out.append(char)
-        index += 1
-    return "".join(out)
-
-
-def _without_heredoc_bodies(command: str) -> str:
-    """Drop here-document bodies: they are data, not commands (the ``<<`` stays).
-
-    A body whose delimiter line never comes is kept: then it was no here-document.
-    """
-    lines = command.split("\n")
-    kept: list[str] = []
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        kept.append(line)
-        index += 1
-        for delimiter in _heredoc_delimiters(line):
-            end = next((i for i in range(index, len(lines)) if lines[i].strip() == delimiter), None)
-            if end is not None:
-                index = end + 1
-    return "\n".join(kept)
+    while index < len(args) and args[index].text.startswith("-") and not args[index].dynamic:
+        index += 2 if args[index].text in valued else 1
+    return args[index:]
 
 
 def analyze(command: str) -> Analysis:
-    """The paths ``command`` may read, write or delete, as far as a scan can tell."""
-    if "<<" in command:
-        command = _without_heredoc_bodies(command)
-    if "#" in command:
-        command = _without_comments(command)
-    # a backquoted command runs too; splitting there lets its words be read as a command
-    command = command.replace("`", " ; ")
-    lexer = shlex.shlex(command, posix=True, punctuation_chars=";&|<>()\n")
-    lexer.whitespace = " \t\r"
-    lexer.whitespace_split = True
-    lexer.commenters = ""  # done by _without_comments: shlex would cut `a#b` at the `#`
-    try:
-        tokens = list(lexer)
-    except ValueError as exc:
-        return Analysis(parse_error=f"cannot parse the command: {exc}")
-    scan = _Scan()
-    words: list[str] = []
-    index = 0
-    try:
-        while index < len(tokens):
-            token = tokens[index]
-            follower = tokens[index + 1] if index + 1 < len(tokens) else ""
-            if token in WRITE_REDIRECTS or (token == ">" and words and words[-1].isdigit()):
-                if token == ">" and words and words[-1].isdigit():
-                    words.pop()  # `2>file`: the digit is the descriptor, not an argument
-                if follower.startswith("&") or follower in (">", "|"):
-                    index += 2  # `>&2`, `2>&1`: a descriptor, not a file
-                    continue
-                scan.add(scan.writes, follower, "redirect")
-                index += 2
-                continue
-            if token in ("<", "<<<"):
-                if token == "<":
-                    scan.add(scan.reads, follower, "redirect")
-                index += 2
-                continue
-            if token == "<<":
-                index += 2  # here-doc delimiter; its body is not a path
-                continue
-            if (
-                token in SEPARATORS
-                or set(token) <= set(";&|()\n")
-                or (token in CLOSING_KEYWORDS and not words)
-            ):
-                scan.command(words)
-                words = []
-            else:
-                words.append(token)
-            index += 1
-        scan.command(words)
-    except ValueError as exc:
-        return Analysis(parse_error=f"cannot parse a nested command: {exc}")
+    """The paths ``command`` may read, write or delete, relative to where it starts."""
+    walker = _Walker()
+    tree = parse(command)
+    walker._check_errors(tree.root_node)
+    walker.statement(tree.root_node)
+    found = walker.found
     return Analysis(
-        tuple(scan.reads),
-        tuple(scan.writes),
-        tuple(scan.deletes),
-        tuple(scan.dynamic),
+        _unique(found["read"]),
+        _unique(found["write"]),
+        _unique(found["delete"]),
+        dynamic=tuple(dict.fromkeys(walker.dynamic)),
+        into=tuple(dict.fromkeys(walker.into_dirs)),
+        notes=_unique(walker.notes),
+        parse_error=walker.errors[0] if walker.errors else "",
     )

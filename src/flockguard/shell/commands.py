@@ -1,0 +1,833 @@
+"""What each command does to files, given its evaluated arguments.
+
+One table entry per command family. An entry gets the arguments and an :class:`Effects` to
+report reads, writes, deletes and code to analyse in turn; anything not listed touches no file
+by its arguments (its redirects are handled by the walker).
+"""
+
+from __future__ import annotations
+
+import os
+
+from flockguard.shell.inline import LANGUAGES
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Protocol
+
+    from flockguard.shell.words import Value
+
+    class Effects(Protocol):
+        def read(self, values: list[Value]) -> None: ...
+        def write(self, values: list[Value]) -> None: ...
+        def delete(self, values: list[Value]) -> None: ...
+        def into(self, directory: list[Value], sources: list[list[Value]]) -> None: ...
+        def run(self, argv: list[Arg]) -> None: ...
+        def script(self, text: str) -> None: ...
+        def inline(self, language: str, code: str) -> None: ...
+        def dynamic_note(self, kind: str, why: str) -> None: ...
+
+
+class Arg:
+    """One evaluated argument: its alternatives, and its first text for option parsing."""
+
+    __slots__ = ("text", "values")
+
+    def __init__(self, values: list[Value]) -> None:
+        self.values = values
+        self.text = values[0][0] if values else ""
+
+    @property
+    def dynamic(self) -> bool:
+        return any(dynamic for _, dynamic in self.values)
+
+
+def split(
+    args: list[Arg], valued: frozenset[str] = frozenset()
+) -> tuple[dict[str, list[Arg]], list[Arg]]:
+    """Options (with the values of those in ``valued``) and operands; ``--`` ends options."""
+    options: dict[str, list[Arg]] = {}
+    operands: list[Arg] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        text = arg.text
+        if text == "--":
+            operands.extend(args[index + 1 :])
+            break
+        if text.startswith("--") and "=" in text:
+            name, value = text.split("=", 1)
+            options.setdefault(name, []).append(Arg([(value, arg.dynamic)]))
+        elif text.startswith("-") and len(text) > 1 and not arg.dynamic:
+            if text in valued and index + 1 < len(args):
+                options.setdefault(text, []).append(args[index + 1])
+                index += 1
+            elif text[:2] in valued and len(text) > 2 and not text.startswith("--"):
+                options.setdefault(text[:2], []).append(Arg([(text[2:], False)]))  # -n5
+            else:
+                options.setdefault(text, [])
+        else:
+            operands.append(arg)
+        index += 1
+    return options, operands
+
+
+def _values(args: list[Arg]) -> list[Value]:
+    return [value for arg in args for value in arg.values]
+
+
+def _reads_all(
+    valued: frozenset[str] = frozenset(), skip: int = 0
+) -> Callable[[list[Arg], Effects], None]:
+    def handler(args: list[Arg], fx: Effects) -> None:
+        _, operands = split(args, valued)
+        fx.read(_values(operands[skip:]))
+
+    return handler
+
+
+def _writes_all(
+    valued: frozenset[str] = frozenset(), skip: int = 0
+) -> Callable[[list[Arg], Effects], None]:
+    def handler(args: list[Arg], fx: Effects) -> None:
+        _, operands = split(args, valued)
+        fx.write(_values(operands[skip:]))
+
+    return handler
+
+
+def _deletes_all(valued: frozenset[str] = frozenset()) -> Callable[[list[Arg], Effects], None]:
+    def handler(args: list[Arg], fx: Effects) -> None:
+        _, operands = split(args, valued)
+        fx.delete(_values(operands))
+
+    return handler
+
+
+def _pattern_first(
+    valued: frozenset[str], pattern_options: tuple[str, ...]
+) -> Callable[[list[Arg], Effects], None]:
+    """grep-like: the first operand is the pattern unless one was given by option."""
+
+    def handler(args: list[Arg], fx: Effects) -> None:
+        options, operands = split(args, valued)
+        given = any(name in options for name in pattern_options)
+        for name in ("-f", "--file"):
+            fx.read(_values(options.get(name, [])))
+        fx.read(_values(operands if given else operands[1:]))
+
+    return handler
+
+
+def _copy(kind: str) -> Callable[[list[Arg], Effects], None]:
+    """cp, mv, install, ln, rsync, scp: sources read (mv: deleted), the destination written."""
+
+    def handler(args: list[Arg], fx: Effects) -> None:
+        options, operands = split(
+            args,
+            frozenset(
+                {"-t", "--target-directory", "-m", "--mode", "-S", "-e", "-o", "-g", "-i", "-P"}
+            ),
+        )
+        if kind == "install" and ("-d" in options or "--directory" in options):
+            fx.write(_values(operands))
+            return
+        targets = options.get("-t", []) + options.get("--target-directory", [])
+        local = [a for a in operands if not _remote(a.text)]
+        if targets:
+            sources, destination = operands, targets[-1]
+        elif len(operands) >= 2:
+            sources, destination = operands[:-1], operands[-1]
+        elif kind == "ln" and operands:  # `ln -s target`: a link named like the target, here
+            fx.write([(os.path.basename(operands[0].text.rstrip("/")) or ".", operands[0].dynamic)])
+            return
+        else:
+            return
+        for source in sources:
+            if _remote(source.text):
+                continue
+            if kind == "mv":
+                fx.delete(source.values)
+            elif kind != "ln":
+                fx.read(source.values)
+        if _remote(destination.text):
+            return
+        if len(sources) > 1 or targets or destination.text.endswith("/"):
+            fx.into(destination.values, [s.values for s in sources if not _remote(s.text)])
+        else:
+            fx.write(destination.values)
+            fx.into(destination.values, [s.values for s in sources if not _remote(s.text)])
+        del local
+
+    return handler
+
+
+def _remote(text: str) -> bool:
+    """`host:path`, `user@host:path` or a URL: not a local file."""
+    head = text.split("/", 1)[0]
+    return "://" in text or (":" in head and not head.startswith(("./", "/")) and len(head) > 2)
+
+
+def _dd(args: list[Arg], fx: Effects) -> None:
+    for arg in args:
+        if arg.text.startswith("of="):
+            fx.write([(arg.text[3:], arg.dynamic)])
+        elif arg.text.startswith("if="):
+            fx.read([(arg.text[3:], arg.dynamic)])
+
+
+def _touch(args: list[Arg], fx: Effects) -> None:
+    options, operands = split(args, frozenset({"-t", "-d", "-r", "--reference", "--date"}))
+    fx.read(_values(options.get("-r", []) + options.get("--reference", [])))
+    fx.write(_values(operands))
+
+
+def _shred(args: list[Arg], fx: Effects) -> None:
+    options, operands = split(args, frozenset({"-n", "-s", "--iterations", "--size"}))
+    removes = any(o in options for o in ("-u", "--remove", "-zu", "-uz", "-fu", "-uf", "-vu"))
+    (fx.delete if removes else fx.write)(_values(operands))
+
+
+def _mode_first(args: list[Arg], fx: Effects) -> None:
+    """chmod, chown, chgrp: the first operand is the mode or owner (unless --reference)."""
+    options, operands = split(args, frozenset({"--reference"}))
+    fx.write(_values(operands if "--reference" in options else operands[1:]))
+
+
+def _tee(args: list[Arg], fx: Effects) -> None:
+    fx.write(_values(split(args)[1]))
+
+
+def _sort(args: list[Arg], fx: Effects) -> None:
+    options, operands = split(args, frozenset({"-k", "-t", "-o", "--output", "-S", "-T", "--key"}))
+    fx.write(_values(options.get("-o", []) + options.get("--output", [])))
+    fx.read(_values(operands))
+
+
+def _uniq(args: list[Arg], fx: Effects) -> None:
+    _, operands = split(args, frozenset({"-f", "-s", "-w"}))
+    fx.read(_values(operands[:1]))
+    fx.write(_values(operands[1:2]))
+
+
+def _sed(args: list[Arg], fx: Effects) -> None:
+    options, operands = split(args, frozenset({"-e", "--expression", "-f", "--file", "-l"}))
+    in_place = any(o.startswith(("-i", "--in-place")) for o in options) or any(
+        o.startswith("-") and not o.startswith("--") and "i" in o[1:] and not o.startswith("-e")
+        for o in options
+    )
+    scripted = any(o in options for o in ("-e", "--expression", "-f", "--file"))
+    fx.read(_values(options.get("-f", []) + options.get("--file", [])))
+    files = operands if scripted else operands[1:]
+    if in_place and files and files[0].text == "" and "-i" in options:
+        files = files[1:]  # BSD `sed -i '' …`
+    (fx.write if in_place else fx.read)(_values(files))
+
+
+def _awk(args: list[Arg], fx: Effects) -> None:
+    options, operands = split(args, frozenset({"-F", "-v", "-f", "--file"}))
+    programs = options.get("-f", []) + options.get("--file", [])
+    fx.read(_values(programs))
+    if not programs and operands:
+        program, operands = operands[0].text, operands[1:]
+        import re
+
+        for operator, target in re.findall(r"""(>>?|<)\s*"([^"]+)\"""", program):
+            # print > "file" writes; getline < "file" reads (a quoted string: never a comparison)
+            (fx.read if operator == "<" else fx.write)([(target, False)])
+    fx.read([v for a in operands if "=" not in a.text for v in a.values])
+
+
+def _interpreter(name: str) -> Callable[[list[Arg], Effects], None]:
+    language = LANGUAGES[name]
+    code_options = {
+        "python": ("-c",),
+        "node": ("-e", "--eval", "-p", "--print"),
+        "ruby": ("-e",),
+        "perl": ("-e", "-E"),
+    }[language]
+
+    def handler(args: list[Arg], fx: Effects) -> None:
+        # perl/ruby: -i edits the files named after the code in place; -n/-p read them
+        in_place = language in ("perl", "ruby") and any(
+            a.text.startswith("-")
+            and not a.text.startswith("--")
+            and "i" in a.text[1:]
+            and not a.dynamic
+            for a in args
+        )
+        code_seen = False
+        index = 0
+        files: list[Arg] = []
+        while index < len(args):
+            text = args[index].text
+            bundled = (
+                language in ("perl", "ruby")
+                and text.startswith("-")
+                and text[1:].isalpha()
+                and text.endswith(("e", "E"))
+            )
+            if text in code_options or bundled:
+                if index + 1 < len(args):
+                    fx.inline(language, args[index + 1].text)
+                    code_seen = True
+                index += 2
+                continue
+            if language == "python" and text == "-c":
+                index += 2
+                continue
+            if code_seen and not text.startswith("-"):
+                files.append(args[index])
+            if language == "python" and code_seen:
+                break  # the rest are sys.argv for the code
+            index += 1
+        if in_place:
+            fx.write(_values(files))
+        elif language in ("perl", "ruby") and code_seen:
+            fx.read(_values(files))
+
+    return handler
+
+
+def _tar(args: list[Arg], fx: Effects) -> None:
+    flags = ""
+    archive: list[Arg] = []
+    directory: list[Arg] = []
+    operands: list[Arg] = []
+    index = 0
+    while index < len(args):
+        text = args[index].text
+        following = args[index + 1] if index + 1 < len(args) else None
+        if text.startswith("--file="):
+            archive.append(Arg([(text[7:], args[index].dynamic)]))
+        elif text.startswith("--directory="):
+            directory.append(Arg([(text[12:], args[index].dynamic)]))
+        elif text in ("--file", "-f") and following:
+            archive.append(following)
+            index += 1
+        elif text in ("-C", "--directory") and following:
+            directory.append(following)
+            index += 1
+        elif text in ("--extract", "--get"):
+            flags += "x"
+        elif text == "--create":
+            flags += "c"
+        elif (text.startswith("-") and not text.startswith("--")) or (
+            index == 0 and text.isalpha()
+        ):
+            letters = text.lstrip("-")
+            flags += letters
+            if "f" in letters and letters.endswith("f") and following:
+                archive.append(following)
+                index += 1
+        else:
+            operands.append(args[index])
+        index += 1
+    if "x" in flags:
+        fx.read(_values(archive))
+        fx.write(_values(directory) or [(".", False)])
+    elif "c" in flags or "r" in flags or "u" in flags:
+        fx.write([v for v in _values(archive) if v[0] != "-"])
+        fx.read(_values(operands))
+    else:
+        fx.read(_values(archive))
+
+
+def _zip(args: list[Arg], fx: Effects) -> None:
+    _, operands = split(args, frozenset({"-x", "-i"}))
+    if operands:
+        if operands[0].text != "-":
+            fx.write(operands[0].values)
+        fx.read(_values(operands[1:]))
+
+
+def _unzip(args: list[Arg], fx: Effects) -> None:
+    options, operands = split(args, frozenset({"-d", "-x"}))
+    fx.read(_values(operands[:1]))
+    fx.write(_values(options.get("-d", [])) or [(".", False)])
+
+
+def _patch(args: list[Arg], fx: Effects) -> None:
+    options, operands = split(
+        args, frozenset({"-i", "--input", "-p", "-d", "--directory", "-o", "--output", "-r", "-F"})
+    )
+    fx.read(_values(options.get("-i", []) + options.get("--input", [])))
+    fx.write(_values(options.get("-o", []) + options.get("--output", [])))
+    if operands:
+        fx.write(operands[0].values)
+        fx.read(_values(operands[1:2]))
+    else:
+        fx.write(_values(options.get("-d", []) + options.get("--directory", [])) or [(".", False)])
+
+
+def _git(args: list[Arg], fx: Effects) -> None:
+    global_valued = frozenset({"-C", "-c", "--git-dir", "--work-tree"})
+    index = 0
+    while index < len(args) and args[index].text.startswith("-"):
+        index += 2 if args[index].text in global_valued else 1
+    if index >= len(args):
+        return
+    sub, rest = args[index].text, args[index + 1 :]
+    options, operands = split(
+        rest,
+        frozenset(
+            {
+                "-m",
+                "--message",
+                "-b",
+                "-B",
+                "--source",
+                "-s",
+                "-p",
+                "-C",
+                "--author",
+                "-F",
+                "--file",
+                "--format",
+                "-n",
+            }
+        ),
+    )
+    if sub == "apply":
+        fx.read(_values(operands))
+        fx.write([(".", False)])
+    elif sub == "checkout":
+        if "--" in [a.text for a in rest]:
+            position = [a.text for a in rest].index("--")
+            fx.write(_values(rest[position + 1 :]))
+    elif sub == "restore":
+        fx.write(_values(operands))
+    elif sub == "rm":
+        if "--cached" not in options:
+            fx.delete(_values(operands))
+    elif sub == "mv" and len(operands) >= 2:
+        fx.delete(_values(operands[:-1]))
+        fx.write(operands[-1].values)
+    elif sub == "stash" and operands[:1] and operands[0].text in ("pop", "apply"):
+        fx.write([(".", False)])
+    elif sub == "show":
+        for arg in operands:
+            if ":" in arg.text:
+                fx.read([(arg.text.split(":", 1)[1], arg.dynamic)])
+    elif sub in ("reset",) and "--hard" in options:
+        fx.write([(".", False)])
+    elif sub == "clean" and any(o.startswith("-") and "f" in o for o in options):
+        fx.delete(_values(operands) or [(".", False)])
+    for name in ("-F", "--file"):
+        if sub in ("commit", "tag"):
+            fx.read(_values(options.get(name, [])))
+
+
+def _curl(args: list[Arg], fx: Effects) -> None:
+    valued = frozenset(
+        {
+            "-o",
+            "--output",
+            "-d",
+            "--data",
+            "--data-binary",
+            "--data-raw",
+            "--data-urlencode",
+            "-F",
+            "--form",
+            "-T",
+            "--upload-file",
+            "-H",
+            "--header",
+            "-X",
+            "--request",
+            "-u",
+            "--user",
+            "-K",
+            "--config",
+            "-A",
+            "-e",
+            "-w",
+            "--write-out",
+            "-b",
+            "-c",
+            "--cookie",
+            "--cookie-jar",
+            "--cacert",
+            "--cert",
+            "--key",
+            "-m",
+            "--max-time",
+            "--connect-timeout",
+            "--retry",
+        }
+    )
+    options, operands = split(args, valued)
+    fx.write(
+        [v for v in _values(options.get("-o", []) + options.get("--output", [])) if v[0] != "-"]
+    )
+    fx.write(_values(options.get("-c", []) + options.get("--cookie-jar", [])))
+    remote_name = (
+        "-O" in options
+        or "--remote-name" in options
+        or any(o.startswith("-") and not o.startswith("--") and "O" in o for o in options)
+    )
+    if remote_name:
+        for url in operands:
+            name = url.text.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+            if name:
+                fx.write([(name, url.dynamic)])
+    for name in ("-d", "--data", "--data-binary", "--data-urlencode", "-F", "--form"):
+        for arg in options.get(name, []):
+            text = arg.text
+            at = text.find("@")
+            if at != -1 and (at == 0 or text[at - 1] in "="):
+                fx.read([(text[at + 1 :].split(";", 1)[0], arg.dynamic)])
+            elif text.startswith("<") or "=<" in text:
+                fx.read([(text.split("<", 1)[1], arg.dynamic)])
+    for name in ("-T", "--upload-file", "-K", "--config", "--cert", "--key", "-b", "--cookie"):
+        if name in ("-b", "--cookie"):
+            fx.read([v for a in options.get(name, []) if "=" not in a.text for v in a.values])
+            continue
+        fx.read(_values(options.get(name, [])))
+
+
+def _wget(args: list[Arg], fx: Effects) -> None:
+    options, operands = split(
+        args,
+        frozenset(
+            {
+                "-O",
+                "--output-document",
+                "-P",
+                "--directory-prefix",
+                "-o",
+                "-a",
+                "-i",
+                "--input-file",
+                "-U",
+                "--header",
+                "-t",
+                "-T",
+            }
+        ),
+    )
+    outputs = options.get("-O", []) + options.get("--output-document", [])
+    fx.write([v for v in _values(outputs) if v[0] != "-"])
+    fx.write(_values(options.get("-o", []) + options.get("-a", [])))
+    fx.read(_values(options.get("-i", []) + options.get("--input-file", [])))
+    if not outputs:
+        prefix = (options.get("-P") or options.get("--directory-prefix") or [Arg([("", False)])])[
+            0
+        ].text
+        for url in operands:
+            name = url.text.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or "index.html"
+            fx.write([(os.path.join(prefix, name) if prefix else name, url.dynamic)])
+
+
+def _find(args: list[Arg], fx: Effects) -> None:
+    paths: list[Arg] = []
+    index = 0
+    while index < len(args) and not args[index].text.startswith(("-", "(", "!")):
+        paths.append(args[index])
+        index += 1
+    roots = _values(paths) or [(".", False)]
+    expression = args[index:]
+    texts = [a.text for a in expression]
+    if "-delete" in texts:
+        fx.delete(roots)
+    for flag in ("-fprint", "-fprint0", "-fprintf", "-fls"):
+        if flag in texts and texts.index(flag) + 1 < len(expression):
+            fx.write(expression[texts.index(flag) + 1].values)
+    for position, text in enumerate(texts):
+        if text in ("-exec", "-execdir", "-ok", "-okdir"):
+            end = next(
+                (i for i in range(position + 1, len(texts)) if texts[i] in (";", "+", r"\;")),
+                len(texts),
+            )
+            argv = expression[position + 1 : end]
+            # `{}` stands for every file found under the roots
+            found = [Arg(roots) if a.text == "{}" else a for a in argv]
+            fx.run(found)
+
+
+def _xargs(args: list[Arg], fx: Effects) -> None:
+    _, rest = _skip_options(
+        args,
+        frozenset(
+            {
+                "-I",
+                "-n",
+                "-P",
+                "-L",
+                "-d",
+                "-E",
+                "-s",
+                "-a",
+                "--arg-file",
+                "--max-args",
+                "--max-procs",
+                "--delimiter",
+                "--replace",
+            }
+        ),
+    )
+    if not rest:
+        return
+    # the command gets more arguments from stdin: unknown files
+    fx.run([*rest, Arg([("*", True)])])
+
+
+def _skip_options(args: list[Arg], valued: frozenset[str]) -> tuple[list[Arg], list[Arg]]:
+    index = 0
+    while index < len(args) and args[index].text.startswith("-") and not args[index].dynamic:
+        index += 2 if args[index].text in valued else 1
+    return args[:index], args[index:]
+
+
+def _openssl(args: list[Arg], fx: Effects) -> None:
+    for index, arg in enumerate(args[:-1]):
+        if arg.text in (
+            "-in",
+            "-inkey",
+            "-CAfile",
+            "-CA",
+            "-CAkey",
+            "-signkey",
+            "-kfile",
+            "-passin",
+            "-config",
+        ):
+            value = args[index + 1]
+            if arg.text == "-passin" and not value.text.startswith("file:"):
+                continue
+            fx.read([(value.text.removeprefix("file:"), value.dynamic)])
+        elif arg.text in ("-out", "-keyout"):
+            fx.write(args[index + 1].values)
+
+
+def _ssh(args: list[Arg], fx: Effects) -> None:
+    for index, arg in enumerate(args[:-1]):
+        if arg.text in ("-i", "-F"):
+            fx.read(args[index + 1].values)
+        elif arg.text == "-o" and args[index + 1].text.lower().startswith("identityfile="):
+            fx.read([(args[index + 1].text.split("=", 1)[1], args[index + 1].dynamic)])
+
+
+def _scp(args: list[Arg], fx: Effects) -> None:
+    _ssh(args, fx)
+    _copy("scp")(
+        [
+            a
+            for i, a in enumerate(args)
+            if not (i and args[i - 1].text in ("-i", "-F", "-P", "-o", "-l", "-c"))
+        ],
+        fx,
+    )
+
+
+def _docker(args: list[Arg], fx: Effects) -> None:
+    for index, arg in enumerate(args):
+        if arg.text == "--env-file" and index + 1 < len(args):
+            fx.read(args[index + 1].values)
+        elif arg.text.startswith("--env-file="):
+            fx.read([(arg.text.split("=", 1)[1], arg.dynamic)])
+        elif arg.text in ("-f", "--file") and index + 1 < len(args) and args[index + 1].text != "-":
+            fx.read(args[index + 1].values)
+
+
+def _source(args: list[Arg], fx: Effects) -> None:
+    if args:
+        fx.read(args[0].values)
+
+
+def _jq(args: list[Arg], fx: Effects) -> None:
+    options, operands = split(
+        args,
+        frozenset(
+            {"--arg", "--argjson", "--slurpfile", "--rawfile", "-f", "--from-file", "--indent"}
+        ),
+    )
+    from_file = options.get("-f", []) + options.get("--from-file", [])
+    fx.read(_values(from_file))
+    files = operands if from_file else operands[1:]
+    fx.read(_values(files))
+
+
+def _head_tail(args: list[Arg], fx: Effects) -> None:
+    # `head -5 file`, `tail -n +2 file`
+    _, operands = split(args, frozenset({"-n", "-c", "--lines", "--bytes", "-s", "--pid"}))
+    fx.read(_values([a for a in operands if not (a.text[:1] in "+-" and a.text[1:].isdigit())]))
+
+
+_READERS = frozenset(
+    {
+        "cat",
+        "less",
+        "more",
+        "tac",
+        "nl",
+        "base64",
+        "xxd",
+        "od",
+        "strings",
+        "wc",
+        "md5sum",
+        "sha1sum",
+        "sha256sum",
+        "sha512sum",
+        "cksum",
+        "b2sum",
+        "hexdump",
+        "diff",
+        "cmp",
+        "comm",
+        "paste",
+        "file",
+        "zcat",
+        "gunzip",
+        "bat",
+        "view",
+        "column",
+        "fold",
+        "fmt",
+        "expand",
+        "rev",
+        "iconv",
+        "tr",
+    }
+)
+
+COMMANDS: dict[str, Callable[[list[Arg], Effects], None]] = {
+    **{
+        name: _reads_all(
+            frozenset({"-n", "-c", "-s", "-l", "-w", "-d", "-f", "-t"})
+            if name in ("cut", "fold", "column", "xxd", "od")
+            else frozenset()
+        )
+        for name in _READERS
+    },
+    "cut": _reads_all(frozenset({"-d", "-f", "-c", "-b", "--delimiter", "--fields"})),
+    "head": _head_tail,
+    "tail": _head_tail,
+    "sort": _sort,
+    "uniq": _uniq,
+    "grep": _pattern_first(
+        frozenset(
+            {
+                "-e",
+                "--regexp",
+                "-f",
+                "--file",
+                "-A",
+                "-B",
+                "-C",
+                "-m",
+                "--max-count",
+                "--include",
+                "--exclude",
+                "--exclude-dir",
+                "--color",
+                "--context",
+            }
+        ),
+        ("-e", "--regexp", "-f", "--file"),
+    ),
+    "egrep": _pattern_first(frozenset({"-e", "-f", "-A", "-B", "-C", "-m"}), ("-e", "-f")),
+    "fgrep": _pattern_first(frozenset({"-e", "-f", "-A", "-B", "-C", "-m"}), ("-e", "-f")),
+    "zgrep": _pattern_first(frozenset({"-e", "-f", "-A", "-B", "-C", "-m"}), ("-e", "-f")),
+    "rg": _pattern_first(
+        frozenset(
+            {
+                "-e",
+                "--regexp",
+                "-f",
+                "--file",
+                "-A",
+                "-B",
+                "-C",
+                "-m",
+                "-g",
+                "--glob",
+                "-t",
+                "--type",
+                "-T",
+                "--type-not",
+                "-j",
+                "--max-depth",
+                "-M",
+                "--max-columns",
+                "--color",
+                "-r",
+                "--replace",
+            }
+        ),
+        ("-e", "--regexp", "-f", "--file"),
+    ),
+    "ag": _pattern_first(frozenset({"-A", "-B", "-C", "-m", "-G"}), ()),
+    "awk": _awk,
+    "gawk": _awk,
+    "mawk": _awk,
+    "sed": _sed,
+    "gsed": _sed,
+    "jq": _jq,
+    "yq": _jq,
+    "source": _source,
+    ".": _source,
+    "tee": _tee,
+    "touch": _touch,
+    "truncate": _writes_all(frozenset({"-s", "--size", "-r", "--reference"})),
+    "mkdir": _writes_all(frozenset({"-m", "--mode"})),
+    "mkfifo": _writes_all(frozenset({"-m"})),
+    "chmod": _mode_first,
+    "chown": _mode_first,
+    "chgrp": _mode_first,
+    "rm": _deletes_all(),
+    "rmdir": _deletes_all(),
+    "unlink": _deletes_all(),
+    "shred": _shred,
+    "cp": _copy("cp"),
+    "mv": _copy("mv"),
+    "install": _copy("install"),
+    "ln": _copy("ln"),
+    "rsync": _copy("rsync"),
+    "scp": _scp,
+    "dd": _dd,
+    "tar": _tar,
+    "gtar": _tar,
+    "bsdtar": _tar,
+    "zip": _zip,
+    "unzip": _unzip,
+    "patch": _patch,
+    "git": _git,
+    "curl": _curl,
+    "wget": _wget,
+    "find": _find,
+    "xargs": _xargs,
+    "openssl": _openssl,
+    "ssh": _ssh,
+    "docker": _docker,
+    "podman": _docker,
+    "docker-compose": _docker,
+    **{name: _interpreter(name) for name in LANGUAGES},
+}
+
+# Commands that only run another command: (options that take a value, positional words to skip)
+WRAPPERS: dict[str, tuple[frozenset[str], int]] = {
+    "sudo": (
+        frozenset({"-u", "-g", "-U", "-C", "-h", "-p", "-r", "-t", "-D", "--user", "--group"}),
+        0,
+    ),
+    "doas": (frozenset({"-u", "-C"}), 0),
+    "nice": (frozenset({"-n", "--adjustment"}), 0),
+    "ionice": (frozenset({"-c", "-n", "-p"}), 0),
+    "nohup": (frozenset(), 0),
+    "timeout": (frozenset({"-s", "--signal", "-k", "--kill-after"}), 1),
+    "time": (frozenset({"-f", "-o", "--format", "--output"}), 0),
+    "command": (frozenset(), 0),
+    "builtin": (frozenset(), 0),
+    "exec": (frozenset({"-a"}), 0),
+    "stdbuf": (frozenset({"-i", "-o", "-e"}), 0),
+    "caffeinate": (frozenset(), 0),
+    "chronic": (frozenset(), 0),
+    "unbuffer": (frozenset(), 0),
+    "watch": (frozenset({"-n", "--interval", "-d"}), 0),
+    "strace": (frozenset({"-o", "-e", "-p", "-s"}), 0),
+}
+SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "fish"})
