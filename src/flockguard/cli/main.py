@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("flockguard.cli.init", "set up flockguard in a repository and wire agent hooks"),
     "uninstall": ("flockguard.cli.uninstall", "remove exactly flockguard's hook entries"),
     "explain": ("flockguard.cli.explain", "say which path class and rule apply to a path, and why"),
+    "shell": ("flockguard.cli.shell", "show what a shell command may read, write or delete"),
     "demo": ("flockguard.cli.demo", "run simulated agents against a throw-away repository"),
 }
 

@@ -188,11 +188,19 @@ class _Walker:
         if kind == "command":
             self.command(node)
         elif kind == "redirected_statement":
-            for child in node.children_by_field_name("redirect"):
-                self.redirect(child)
             body = node.child_by_field_name("body")
+            redirects = node.children_by_field_name("redirect")
+            # tree-sitter hangs `a && cd x && b > f` 's redirect on the whole list; bash gives it
+            # to the last command, after the `cd`. A group's redirect applies before it runs.
+            late = body is not None and body.type in ("list", "pipeline")
+            if not late:
+                for child in redirects:
+                    self.redirect(child)
             if body is not None:
                 self.statement(body)
+            if late:
+                for child in redirects:
+                    self.redirect(child)
         elif kind == "subshell":
             saved = (self.cwd, self.cwd_dynamic, dict(self.variables))
             self.children(node)
