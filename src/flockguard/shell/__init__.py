@@ -84,6 +84,7 @@ class _Walker:
         self.variables: dict[str, list[Value]] = {}
         self.functions: dict[str, Node] = {}
         self.depth = 0
+        self.stdin_script = ""  # a here-document's text, for `bash <<EOF`, `python3 - <<EOF`
         self.words = Evaluator(self.variables, self._substitution)
 
     # ---- paths ---------------------------------------------------------------------------------
@@ -96,7 +97,7 @@ class _Walker:
 
     def emit(self, kind: str, values: list[Value]) -> None:
         for text, dynamic in values:
-            if not text or text in HARMLESS:
+            if not text or text in HARMLESS or text.startswith("/dev/fd/"):
                 continue
             path = self.resolve(text)
             if dynamic or (self.cwd_dynamic and not text.startswith(("/", "~"))):
@@ -190,6 +191,11 @@ class _Walker:
         elif kind == "redirected_statement":
             body = node.child_by_field_name("body")
             redirects = node.children_by_field_name("redirect")
+            if body is not None and body.type == "command":  # `bash <<EOF` feeds it a script
+                for child in redirects:
+                    if child.type == "heredoc_redirect":
+                        self.redirect(child)
+                redirects = [c for c in redirects if c.type != "heredoc_redirect"]
             # tree-sitter hangs `a && cd x && b > f` 's redirect on the whole list; bash gives it
             # to the last command, after the `cd`. A group's redirect applies before it runs.
             late = body is not None and body.type in ("list", "pipeline")
@@ -216,6 +222,8 @@ class _Walker:
             for child in node.children:
                 if child.type == "variable_assignment":
                     self.assign(child)
+                elif child.type in ("command_substitution", "process_substitution"):
+                    self.statement(child)  # `export $(grep -v '^#' .env | xargs)`
         elif kind == "function_definition":
             name = node.child_by_field_name("name")
             body = node.child_by_field_name("body")
@@ -255,6 +263,8 @@ class _Walker:
     def _substitution(self, node: Node) -> list[Value] | None:
         # `$(< file)` reads the file; any substitution's commands run
         self.children(node)
+        if node.type == "process_substitution":
+            return [("/dev/fd/63", False)]  # a pipe's name, not a file on disk
         return None
 
     def assign(self, node: Node) -> None:
@@ -281,6 +291,7 @@ class _Walker:
             for child in node.children:
                 if child.type == "heredoc_body":
                     self.substitutions(child)  # an unquoted body's $(…) runs
+                    self.stdin_script = (child.text or b"").decode("utf-8", "surrogateescape")
                 elif child.is_named and child.type not in ("heredoc_start", "heredoc_end"):
                     self.statement(child)
             return
@@ -319,7 +330,10 @@ class _Walker:
         name_values = self.words.values(name_node.children[0] if name_node.children else name_node)
         args = [Arg(self.words.values(child)) for child in node.children_by_field_name("argument")]
         name, dynamic = name_values[0]
-        self.dispatch(name, args, dynamic)
+        try:
+            self.dispatch(name, args, dynamic)
+        finally:
+            self.stdin_script = ""
 
     def dispatch(self, name: str, args: list[Arg], dynamic: bool = False) -> None:
         if dynamic:
@@ -353,13 +367,19 @@ class _Walker:
             if rest:
                 self.dispatch(rest[0].text, rest[1:], rest[0].dynamic)
         elif base in commands.SHELLS:
-            texts = [a.text for a in args]
-            if "-c" in texts and texts.index("-c") + 1 < len(args):
-                code = args[texts.index("-c") + 1]
+            flags = [
+                i
+                for i, a in enumerate(args)
+                if a.text.startswith("-") and not a.text.startswith("--") and "c" in a.text
+            ]
+            if flags and flags[0] + 1 < len(args):  # -c, -lc, -ec …
+                code = args[flags[0] + 1]
                 if code.dynamic:
                     self.dynamic_note("write", "a `-c` script only known at run time")
                 else:
                     self.script(code.text)
+            elif self.stdin_script and not [a for a in args if not a.text.startswith("-")]:
+                self.script(self.stdin_script)
         elif base == "eval":
             if any(a.dynamic for a in args):
                 self.dynamic_note("write", "an `eval` of text only known at run time")
@@ -367,6 +387,13 @@ class _Walker:
                 self.script(" ".join(a.text for a in args))
         elif base in commands.COMMANDS:
             commands.COMMANDS[base](args, self)
+            from flockguard.shell.inline import LANGUAGES
+
+            reads_stdin = (
+                not args or args[-1].text == "-" or all(a.text.startswith("-") for a in args)
+            )
+            if self.stdin_script and base in LANGUAGES and reads_stdin:
+                self.inline(LANGUAGES[base], self.stdin_script)
 
     def change_directory(self, base: str, args: list[Arg]) -> None:
         operands = [a for a in args if not a.text.startswith("-") or a.text == "-"]

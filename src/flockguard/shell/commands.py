@@ -222,7 +222,9 @@ def _sed(args: list[Arg], fx: Effects) -> None:
     files = operands if scripted else operands[1:]
     if in_place and files and files[0].text == "" and "-i" in options:
         files = files[1:]  # BSD `sed -i '' …`
-    (fx.write if in_place else fx.read)(_values(files))
+    fx.read(_values(files))  # in place it reads them too
+    if in_place:
+        fx.write(_values(files))
 
 
 def _awk(args: list[Arg], fx: Effects) -> None:
@@ -246,6 +248,7 @@ def _interpreter(name: str) -> Callable[[list[Arg], Effects], None]:
         "node": ("-e", "--eval", "-p", "--print"),
         "ruby": ("-e",),
         "perl": ("-e", "-E"),
+        "php": ("-r",),
     }[language]
 
     def handler(args: list[Arg], fx: Effects) -> None:
@@ -257,6 +260,13 @@ def _interpreter(name: str) -> Callable[[list[Arg], Effects], None]:
             and not a.dynamic
             for a in args
         )
+        if language == "python" and len(args) >= 2 and args[0].text == "-m":
+            module, rest = args[1].text, args[2:]
+            if module == "json.tool":
+                fx.read([v for a in rest[:1] if not a.text.startswith("-") for v in a.values])
+            elif module == "pip":
+                _pip(rest, fx)
+            return
         code_seen = False
         index = 0
         files: list[Arg] = []
@@ -329,7 +339,8 @@ def _tar(args: list[Arg], fx: Effects) -> None:
         fx.write(_values(directory) or [(".", False)])
     elif "c" in flags or "r" in flags or "u" in flags:
         fx.write([v for v in _values(archive) if v[0] != "-"])
-        fx.read(_values(operands))
+        base = directory[-1].text if directory else ""
+        fx.read([(os.path.join(base, t) if base else t, d) for t, d in _values(operands)])
     else:
         fx.read(_values(archive))
 
@@ -345,6 +356,8 @@ def _zip(args: list[Arg], fx: Effects) -> None:
 def _unzip(args: list[Arg], fx: Effects) -> None:
     options, operands = split(args, frozenset({"-d", "-x"}))
     fx.read(_values(operands[:1]))
+    if any(o in options for o in ("-l", "-t", "-v", "-Z", "-p", "-c")):
+        return  # lists, tests or prints: extracts nothing
     fx.write(_values(options.get("-d", [])) or [(".", False)])
 
 
@@ -379,7 +392,6 @@ def _git(args: list[Arg], fx: Effects) -> None:
                 "-B",
                 "--source",
                 "-s",
-                "-p",
                 "-C",
                 "--author",
                 "-F",
@@ -406,10 +418,12 @@ def _git(args: list[Arg], fx: Effects) -> None:
         fx.write(operands[-1].values)
     elif sub == "stash" and operands[:1] and operands[0].text in ("pop", "apply"):
         fx.write([(".", False)])
-    elif sub == "show":
+    elif sub in ("show", "cat-file"):
         for arg in operands:
             if ":" in arg.text:
                 fx.read([(arg.text.split(":", 1)[1], arg.dynamic)])
+    elif sub == "diff" and "--no-index" in options:
+        fx.read(_values(operands))
     elif sub in ("reset",) and "--hard" in options:
         fx.write([(".", False)])
     elif sub == "clean" and any(o.startswith("-") and "f" in o for o in options):
@@ -422,6 +436,7 @@ def _git(args: list[Arg], fx: Effects) -> None:
 def _curl(args: list[Arg], fx: Effects) -> None:
     valued = frozenset(
         {
+            "--json",
             "-o",
             "--output",
             "-d",
@@ -473,11 +488,12 @@ def _curl(args: list[Arg], fx: Effects) -> None:
             name = url.text.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
             if name:
                 fx.write([(name, url.dynamic)])
-    for name in ("-d", "--data", "--data-binary", "--data-urlencode", "-F", "--form"):
+    for name in ("-d", "--data", "--data-binary", "--data-urlencode", "-F", "--form", "--json"):
         for arg in options.get(name, []):
             text = arg.text
             at = text.find("@")
-            if at != -1 and (at == 0 or text[at - 1] in "="):
+            named = name == "--data-urlencode" and at > 0 and "=" not in text[:at]
+            if at != -1 and (at == 0 or text[at - 1] == "=" or named):
                 fx.read([(text[at + 1 :].split(";", 1)[0], arg.dynamic)])
             elif text.startswith("<") or "=<" in text:
                 fx.read([(text.split("<", 1)[1], arg.dynamic)])
@@ -489,6 +505,18 @@ def _curl(args: list[Arg], fx: Effects) -> None:
 
 
 def _wget(args: list[Arg], fx: Effects) -> None:
+    unbundled: list[Arg] = []
+    for arg in args:  # `-qO-`, `-qO file`: the O of a bundle of short flags takes a value
+        text = arg.text
+        if text.startswith("-") and not text.startswith("--") and "O" in text[2:]:
+            flags, _, value = text[1:].partition("O")
+            unbundled.append(Arg([(f"-{flags}", False)]))
+            unbundled.append(Arg([("-O", False)]))
+            if value:
+                unbundled.append(Arg([(value, arg.dynamic)]))
+        else:
+            unbundled.append(arg)
+    args = unbundled
     options, operands = split(
         args,
         frozenset(
@@ -548,6 +576,9 @@ def _find(args: list[Arg], fx: Effects) -> None:
 
 
 def _xargs(args: list[Arg], fx: Effects) -> None:
+    for index, arg in enumerate(args[:-1]):
+        if arg.text in ("-a", "--arg-file"):
+            fx.read(args[index + 1].values)
     _, rest = _skip_options(
         args,
         frozenset(
@@ -582,7 +613,21 @@ def _skip_options(args: list[Arg], valued: frozenset[str]) -> tuple[list[Arg], l
 
 
 def _openssl(args: list[Arg], fx: Effects) -> None:
+    if args and args[0].text in ("dgst", "sha256", "sha1", "md5", "base64", "asn1parse"):
+        valued = {"-in", "-out", "-sign", "-verify", "-signature", "-keyform", "-passin"}
+        skipped = {i + 1 for i, a in enumerate(args) if a.text in valued}
+        fx.read(
+            [
+                value
+                for i, arg in enumerate(args[1:], 1)
+                if i not in skipped and not arg.text.startswith("-")
+                for value in arg.values
+            ]
+        )
     for index, arg in enumerate(args[:-1]):
+        if arg.text in ("-pass", "-passout") and args[index + 1].text.startswith("file:"):
+            value = args[index + 1]
+            fx.read([(value.text.removeprefix("file:"), value.dynamic)])
         if arg.text in (
             "-in",
             "-inkey",
@@ -623,13 +668,93 @@ def _scp(args: list[Arg], fx: Effects) -> None:
 
 
 def _docker(args: list[Arg], fx: Effects) -> None:
+    words: list[str] = []  # the subcommand so far: `-f` is a file only for build and compose
     for index, arg in enumerate(args):
-        if arg.text == "--env-file" and index + 1 < len(args):
-            fx.read(args[index + 1].values)
+        following = args[index + 1] if index + 1 < len(args) else None
+        if arg.text == "--env-file" and following:
+            fx.read(following.values)
         elif arg.text.startswith("--env-file="):
             fx.read([(arg.text.split("=", 1)[1], arg.dynamic)])
-        elif arg.text in ("-f", "--file") and index + 1 < len(args) and args[index + 1].text != "-":
+        elif arg.text in ("-f", "--file") and following and following.text != "-":
+            if words in ([], ["compose"], ["build"], ["buildx", "build"], ["image", "build"]):
+                fx.read(following.values)
+        elif not arg.text.startswith("-") and not (
+            index and args[index - 1].text in ("-f", "--file", "--env-file")
+        ):
+            words.append(arg.text)
+
+
+def _ssh_keygen(args: list[Arg], fx: Effects) -> None:
+    valued = frozenset({"-f", "-t", "-b", "-C", "-N", "-P", "-m", "-E", "-n", "-I", "-s", "-V"})
+    options, _ = split(args, valued)
+    files = options.get("-f", [])
+    for index, arg in enumerate(args[:-1]):  # `-lf FILE`: f at the end of a bundle
+        text = arg.text
+        if (
+            text.startswith("-")
+            and not text.startswith("--")
+            and len(text) > 2
+            and text.endswith("f")
+        ):
+            files.append(args[index + 1])
+    examines = any(
+        o.startswith("-") and not o.startswith("--") and set(o[1:]) & set("lyBei") for o in options
+    )
+    if examines:
+        fx.read(_values(files))
+    else:  # generating: the key and its .pub
+        fx.write(_values(files) + [(t + ".pub", d) for t, d in _values(files)])
+
+
+def _aws(args: list[Arg], fx: Effects) -> None:
+    words = [a for a in args if not a.text.startswith("-")]
+    if len(words) >= 2 and words[0].text == "s3" and words[1].text in ("cp", "mv", "sync"):
+        _copy("mv" if words[1].text == "mv" else "cp")(words[2:], fx)
+    for arg in args:
+        if arg.text.startswith(("file://", "fileb://")):
+            fx.read([(arg.text.split("://", 1)[1], arg.dynamic)])
+
+
+def _kubectl(args: list[Arg], fx: Effects) -> None:
+    for index, arg in enumerate(args):
+        text = arg.text
+        for flag in ("--from-env-file", "--from-file", "--filename", "--kustomize"):
+            if text.startswith(flag + "="):
+                fx.read([(text.split("=", 1)[1].split("=", 1)[-1], arg.dynamic)])
+            elif text == flag and index + 1 < len(args):
+                value = args[index + 1]
+                fx.read([(value.text.split("=", 1)[-1], value.dynamic)])
+        takes_files = args and args[0].text in (
+            "apply",
+            "create",
+            "delete",
+            "replace",
+            "diff",
+            "patch",
+            "kustomize",
+            "set",
+        )
+        if (
+            takes_files
+            and text in ("-f", "-k")
+            and index + 1 < len(args)
+            and args[index + 1].text != "-"
+        ):
             fx.read(args[index + 1].values)
+
+
+def _pip(args: list[Arg], fx: Effects) -> None:
+    for index, arg in enumerate(args[:-1]):
+        if arg.text in ("-r", "--requirement", "-c", "--constraint"):
+            fx.read(args[index + 1].values)
+    for arg in args:
+        if arg.text.startswith(("--requirement=", "--constraint=")):
+            fx.read([(arg.text.split("=", 1)[1], arg.dynamic)])
+
+
+def _uv(args: list[Arg], fx: Effects) -> None:
+    if args and args[0].text == "pip":
+        _pip(args[1:], fx)
 
 
 def _source(args: list[Arg], fx: Effects) -> None:
@@ -638,6 +763,11 @@ def _source(args: list[Arg], fx: Effects) -> None:
 
 
 def _jq(args: list[Arg], fx: Effects) -> None:
+    pairs = [i for i, a in enumerate(args) if a.text in ("--slurpfile", "--rawfile")]
+    for index in pairs:  # --slurpfile NAME FILE
+        if index + 2 < len(args):
+            fx.read(args[index + 2].values)
+    args = [a for i, a in enumerate(args) if not any(p <= i <= p + 2 for p in pairs)]
     options, operands = split(
         args,
         frozenset(
@@ -656,6 +786,15 @@ def _head_tail(args: list[Arg], fx: Effects) -> None:
     fx.read(_values([a for a in operands if not (a.text[:1] in "+-" and a.text[1:].isdigit())]))
 
 
+_READERS_VALUED = {
+    "xxd": frozenset({"-c", "-l", "-s", "-g", "-o", "-n"}),
+    "od": frozenset({"-j", "-N", "-A", "-t", "-w", "-S"}),
+    "fold": frozenset({"-w"}),
+    "column": frozenset({"-s", "-t", "-c", "-o"}),
+    "shasum": frozenset({"-a", "--algorithm"}),
+    "diff": frozenset({"-U", "-C", "--label", "-L", "-x", "-X"}),
+    "nl": frozenset({"-b", "-v", "-i", "-w", "-s"}),
+}
 _READERS = frozenset(
     {
         "cat",
@@ -690,19 +829,12 @@ _READERS = frozenset(
         "expand",
         "rev",
         "iconv",
-        "tr",
+        "shasum",
     }
 )
 
 COMMANDS: dict[str, Callable[[list[Arg], Effects], None]] = {
-    **{
-        name: _reads_all(
-            frozenset({"-n", "-c", "-s", "-l", "-w", "-d", "-f", "-t"})
-            if name in ("cut", "fold", "column", "xxd", "od")
-            else frozenset()
-        )
-        for name in _READERS
-    },
+    **{name: _reads_all(_READERS_VALUED.get(name, frozenset())) for name in _READERS},
     "cut": _reads_all(frozenset({"-d", "-f", "-c", "-b", "--delimiter", "--fields"})),
     "head": _head_tail,
     "tail": _head_tail,
@@ -801,6 +933,12 @@ COMMANDS: dict[str, Callable[[list[Arg], Effects], None]] = {
     "find": _find,
     "xargs": _xargs,
     "openssl": _openssl,
+    "ssh-keygen": _ssh_keygen,
+    "aws": _aws,
+    "kubectl": _kubectl,
+    "pip": _pip,
+    "pip3": _pip,
+    "uv": _uv,
     "ssh": _ssh,
     "docker": _docker,
     "podman": _docker,

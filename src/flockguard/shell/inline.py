@@ -24,13 +24,16 @@ _PATTERNS: list[tuple[frozenset[str], re.Pattern[str], str]] = [
     (frozenset({"ruby"}), re.compile(r"File\.open\(\s*" + _Q + r"\s*(?:,\s*['\"]([^'\"]*)['\"])?"), "mode"),
     (frozenset({"perl"}), re.compile(r"""open\s*\(?\s*(?:my\s+)?[$\w]+\s*,\s*['"]\s*(>>?|\+?<)\s*([^'"\s)]+)"""), "perl2"),
     (frozenset({"perl"}), re.compile(r"""open\s*\(?\s*(?:my\s+)?[$\w]+\s*,\s*['"](>>?|\+?<)['"]\s*,\s*['"]([^'"]+)['"]"""), "perl2"),
+    (frozenset({"php"}), re.compile(r"file_put_contents\(\s*" + _Q), "write"),
+    (frozenset({"php"}), re.compile(r"(?:file_get_contents|file|fopen|parse_ini_file)\(\s*" + _Q), "read"),
+    (frozenset({"php"}), re.compile(r"unlink\(\s*" + _Q), "delete"),
     (frozenset({"perl"}), re.compile(r"""unlink\s*\(?\s*['"]([^'"]+)['"]"""), "perl-delete"),
 ]  # fmt: skip
 
 LANGUAGES = {
     "python": "python", "python3": "python", "python2": "python", "pypy3": "python",
     "node": "node", "nodejs": "node", "deno": "node", "bun": "node",
-    "ruby": "ruby", "perl": "perl",
+    "ruby": "ruby", "perl": "perl", "php": "php",
 }  # fmt: skip
 
 
