@@ -20,7 +20,7 @@ from flockguard.shell.words import UNKNOWN, Evaluator
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from tree_sitter import Node
+    from tree_sitter import Node, Tree
 
     from flockguard.shell.words import Value
 
@@ -124,7 +124,7 @@ class _Walker:
                     name = os.path.basename(text.rstrip("/"))
                     if folder_dynamic or dynamic:
                         self.emit("write", [(os.path.join(folder, name or "*"), True)])
-                    elif folder.endswith("/") or len(sources) > 1:
+                    elif folder.endswith("/") or folder in (".", "..") or len(sources) > 1:
                         self.emit("write", [(os.path.join(folder, name), False)])
                     else:
                         self.into_dirs.append((self.resolve(folder), name))
@@ -167,21 +167,13 @@ class _Walker:
         while stack:
             node = stack.pop()
             if node.type == "ERROR" or node.is_missing:
-                # tree-sitter-bash has no `<>`: it parses as `<` then an ERROR holding `>`
-                parent = node.parent
-                if not (
-                    node.type == "ERROR"
-                    and node.text == b">"
-                    and parent is not None
-                    and parent.type == "file_redirect"
-                ):
-                    where = node.start_point
-                    text = (node.text or b"").decode("utf-8", "replace")[:40]
-                    self.errors.append(
-                        f"bash syntax error at line {where[0] + 1}, column {where[1] + 1}"
-                        + (f" near `{text}`" if text else "")
-                    )
-                    return
+                where = node.start_point
+                text = (node.text or b"").decode("utf-8", "replace")[:40]
+                self.errors.append(
+                    f"bash syntax error at line {where[0] + 1}, column {where[1] + 1}"
+                    + (f" near `{text}`" if text else "")
+                )
+                return
             stack.extend(node.children)
 
     def statement(self, node: Node) -> None:
@@ -265,7 +257,8 @@ class _Walker:
         self.children(node)
         if node.type == "process_substitution":
             return [("/dev/fd/63", False)]  # a pipe's name, not a file on disk
-        return None
+        body = _cat_heredoc(node)
+        return [(body, False)] if body is not None else None
 
     def assign(self, node: Node) -> None:
         name = node.child_by_field_name("name")
@@ -310,10 +303,7 @@ class _Walker:
                 return  # 2>&1, >&-: descriptors, not files
             self.write(values)  # `>&file` is `&>file`
             return
-        if "<" in operators and "ERROR" in operators:  # `<>`: opened for reading and writing
-            self.read(values)
-            self.write(values)
-        elif (operators and operators[0] == "<") or operators[-1:] == ["<"]:
+        if "<" in operators:
             self.read(values)
         else:
             self.write(values)
@@ -328,7 +318,11 @@ class _Walker:
         if name_node is None:
             return
         name_values = self.words.values(name_node.children[0] if name_node.children else name_node)
-        args = [Arg(self.words.values(child)) for child in node.children_by_field_name("argument")]
+        args = [
+            Arg(values)
+            for child in node.children_by_field_name("argument")
+            for values in self.words.arguments(child)
+        ]
         name, dynamic = name_values[0]
         try:
             self.dispatch(name, args, dynamic)
@@ -355,6 +349,8 @@ class _Walker:
                 self.cwd, self.cwd_dynamic = self.stack.pop()
         elif base in commands.WRAPPERS:
             valued, skip = commands.WRAPPERS[base]
+            if base == "nohup":
+                self.write([("nohup.out", False)])  # where its output goes unless redirected
             if base == "command" and args and args[0].text in ("-v", "-V"):
                 return
             rest = _after_options(args, valued)[skip:]
@@ -366,25 +362,8 @@ class _Walker:
                 rest = rest[1:]
             if rest:
                 self.dispatch(rest[0].text, rest[1:], rest[0].dynamic)
-        elif base in commands.SHELLS:
-            flags = [
-                i
-                for i, a in enumerate(args)
-                if a.text.startswith("-") and not a.text.startswith("--") and "c" in a.text
-            ]
-            if flags and flags[0] + 1 < len(args):  # -c, -lc, -ec …
-                code = args[flags[0] + 1]
-                if code.dynamic:
-                    self.dynamic_note("write", "a `-c` script only known at run time")
-                else:
-                    self.script(code.text)
-            elif self.stdin_script and not [a for a in args if not a.text.startswith("-")]:
-                self.script(self.stdin_script)
-        elif base == "eval":
-            if any(a.dynamic for a in args):
-                self.dynamic_note("write", "an `eval` of text only known at run time")
-            else:
-                self.script(" ".join(a.text for a in args))
+        elif base in commands.SHELLS or base in ("eval", "trap"):
+            self.run_code(base, args)
         elif base in commands.COMMANDS:
             commands.COMMANDS[base](args, self)
             from flockguard.shell.inline import LANGUAGES
@@ -394,6 +373,36 @@ class _Walker:
             )
             if self.stdin_script and base in LANGUAGES and reads_stdin:
                 self.inline(LANGUAGES[base], self.stdin_script)
+
+    def run_code(self, base: str, args: list[Arg]) -> None:
+        """`bash -c`, a script on a shell's input, `eval` and `trap`: code that runs too."""
+        if base == "eval":
+            text = " ".join(a.text for a in args)
+            if text.strip() in ("*", ""):
+                self.dynamic_note("write", "an `eval` of text only known at run time")
+            else:
+                self.script(text)
+            return
+        if base == "trap":
+            if args and not args[0].text.startswith("-") and args[0].text:
+                self.script(args[0].text)  # runs later, on the signal: still this command's doing
+            return
+        flags = [
+            i
+            for i, a in enumerate(args)
+            if a.text.startswith("-") and not a.text.startswith("--") and "c" in a.text
+        ]
+        operands = [a for a in args if not a.text.startswith("-")]
+        if flags and flags[0] + 1 < len(args):  # -c, -lc, -ec …
+            code = args[flags[0] + 1]
+            if code.dynamic and code.text.strip() == "*":
+                self.dynamic_note("write", "a `-c` script only known at run time")
+            else:
+                self.script(code.text)  # unknown parts of it read as `*`
+        elif self.stdin_script and not operands:
+            self.script(self.stdin_script)
+        elif not operands or operands[0].text == "-s":
+            self.dynamic_note("write", f"`{base}` runs a script read from its input")
 
     def change_directory(self, base: str, args: list[Arg]) -> None:
         operands = [a for a in args if not a.text.startswith("-") or a.text == "-"]
@@ -410,6 +419,22 @@ class _Walker:
         self.cwd = self.resolve(target.text)
 
 
+def _cat_heredoc(node: Node) -> str | None:
+    """The text of `$(cat <<'EOF' … EOF)` (a quoted delimiter: no expansion inside)."""
+    inner = [c for c in node.children if c.is_named]
+    if len(inner) != 1 or inner[0].type != "redirected_statement":
+        return None
+    body = inner[0].child_by_field_name("body")
+    if body is None or body.type != "command" or (body.text or b"").strip() != b"cat":
+        return None
+    for redirect in inner[0].children_by_field_name("redirect"):
+        start = next((c for c in redirect.children if c.type == "heredoc_start"), None)
+        text = next((c for c in redirect.children if c.type == "heredoc_body"), None)
+        if start is not None and text is not None and (start.text or b"")[:1] in (b"'", b'"'):
+            return (text.text or b"").decode("utf-8", "surrogateescape")
+    return None
+
+
 def _after_options(args: list[Arg], valued: frozenset[str]) -> list[Arg]:
     index = 0
     while index < len(args) and args[index].text.startswith("-") and not args[index].dynamic:
@@ -417,10 +442,31 @@ def _after_options(args: list[Arg], valued: frozenset[str]) -> list[Arg]:
     return args[index:]
 
 
+def _without_read_write_redirects(command: str) -> str:
+    """tree-sitter-bash has no `<>`: spell `n<> f` as `n< f n>> f`, which touches f alike."""
+    import re
+
+    return re.sub(r"(\d*)<>(\s*)([^\s;&|<>()]+)", r"\1<\2\3 \1>>\2\3", command)
+
+
+def _as_test_commands(command: str) -> Tree | None:
+    """tree-sitter-bash rejects `[ "$a" \\> "$b" ]`; `test "$a" \\> "$b"` means the same and
+    parses. Tried only when the first parse failed."""
+    import re
+
+    rewritten = re.sub(r"(?<![\w\[])\[ (.+?) \](?!\])", r"test \1", command)
+    tree = parse(rewritten)
+    return None if tree.root_node.has_error else tree
+
+
 def analyze(command: str) -> Analysis:
     """The paths ``command`` may read, write or delete, relative to where it starts."""
     walker = _Walker()
+    if "<>" in command:
+        command = _without_read_write_redirects(command)
     tree = parse(command)
+    if tree.root_node.has_error and "[ " in command:
+        tree = _as_test_commands(command) or tree
     walker._check_errors(tree.root_node)
     walker.statement(tree.root_node)
     found = walker.found

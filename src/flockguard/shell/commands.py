@@ -65,6 +65,17 @@ def split(
                 index += 1
             elif text[:2] in valued and len(text) > 2 and not text.startswith("--"):
                 options.setdefault(text[:2], []).append(Arg([(text[2:], False)]))  # -n5
+            elif (
+                not text.startswith("--")
+                and f"-{text[-1]}" in valued
+                and text[1:-1].isalpha()
+                and index + 1 < len(args)
+                and not args[index + 1].text.startswith("-")
+            ):  # -sSLo FILE: a bundle ending in an option that takes a value
+                for letter in text[1:-1]:
+                    options.setdefault(f"-{letter}", [])
+                options.setdefault(f"-{text[-1]}", []).append(args[index + 1])
+                index += 1
             else:
                 options.setdefault(text, [])
         else:
@@ -153,7 +164,13 @@ def _copy(kind: str) -> Callable[[list[Arg], Effects], None]:
                 fx.read(source.values)
         if _remote(destination.text):
             return
-        if len(sources) > 1 or targets or destination.text.endswith("/"):
+        if kind == "rsync":
+            fx.write([(t.rstrip("/") or "/", d) for t, d in destination.values])
+            if any(a.text == "--remove-source-files" for a in args):
+                fx.delete([(t.rstrip("/"), d) for s in sources for t, d in s.values])
+            return
+        certain = destination.text.endswith("/") or destination.text in (".", "..")
+        if len(sources) > 1 or targets or certain:
             fx.into(destination.values, [s.values for s in sources if not _remote(s.text)])
         else:
             fx.write(destination.values)
@@ -228,17 +245,24 @@ def _sed(args: list[Arg], fx: Effects) -> None:
 
 
 def _awk(args: list[Arg], fx: Effects) -> None:
-    options, operands = split(args, frozenset({"-F", "-v", "-f", "--file"}))
+    import re
+
+    options, operands = split(args, frozenset({"-F", "-v", "-f", "--file", "-i", "--include"}))
     programs = options.get("-f", []) + options.get("--file", [])
     fx.read(_values(programs))
+    files = operands
     if not programs and operands:
-        program, operands = operands[0].text, operands[1:]
-        import re
-
+        program, files = operands[0].text, operands[1:]
         for operator, target in re.findall(r"""(>>?|<)\s*"([^"]+)\"""", program):
             # print > "file" writes; getline < "file" reads (a quoted string: never a comparison)
             (fx.read if operator == "<" else fx.write)([(target, False)])
-    fx.read([v for a in operands if "=" not in a.text for v in a.values])
+        if re.search(r"""\bprintf?\b[^;}]*?>>?\s*[^\s"=]""", program):
+            fx.dynamic_note("write", "awk prints to a file named at run time")
+        for piped in re.findall(r"""\|\s*"([^"]+)\"""", program):
+            fx.script(piped)  # print | "sort > out": a shell command
+    fx.read([v for a in files if "=" not in a.text for v in a.values])
+    if "inplace" in [a.text for a in options.get("-i", []) + options.get("--include", [])]:
+        fx.write([v for a in files if "=" not in a.text for v in a.values])
 
 
 def _interpreter(name: str) -> Callable[[list[Arg], Effects], None]:
@@ -261,11 +285,7 @@ def _interpreter(name: str) -> Callable[[list[Arg], Effects], None]:
             for a in args
         )
         if language == "python" and len(args) >= 2 and args[0].text == "-m":
-            module, rest = args[1].text, args[2:]
-            if module == "json.tool":
-                fx.read([v for a in rest[:1] if not a.text.startswith("-") for v in a.values])
-            elif module == "pip":
-                _pip(rest, fx)
+            _python_module(fx, args[1].text, args[2:])
             return
         code_seen = False
         index = 0
@@ -292,10 +312,10 @@ def _interpreter(name: str) -> Callable[[list[Arg], Effects], None]:
             if language == "python" and code_seen:
                 break  # the rest are sys.argv for the code
             index += 1
+        if in_place or (language in ("perl", "ruby") and code_seen):
+            fx.read(_values(files))
         if in_place:
             fx.write(_values(files))
-        elif language in ("perl", "ruby") and code_seen:
-            fx.read(_values(files))
 
     return handler
 
@@ -377,15 +397,23 @@ def _patch(args: list[Arg], fx: Effects) -> None:
 def _git(args: list[Arg], fx: Effects) -> None:
     global_valued = frozenset({"-C", "-c", "--git-dir", "--work-tree"})
     index = 0
+    base = ""
     while index < len(args) and args[index].text.startswith("-"):
+        if args[index].text == "-C" and index + 1 < len(args):
+            base = os.path.join(base, args[index + 1].text)
         index += 2 if args[index].text in global_valued else 1
     if index >= len(args):
         return
+    if base:  # `git -C dir …`: paths are relative to dir
+        fx = _Rebased(fx, base)
     sub, rest = args[index].text, args[index + 1 :]
     options, operands = split(
         rest,
         frozenset(
             {
+                "-o",
+                "--output",
+                "--output-directory",
                 "-m",
                 "--message",
                 "-b",
@@ -401,21 +429,51 @@ def _git(args: list[Arg], fx: Effects) -> None:
             }
         ),
     )
-    if sub == "apply":
+    if sub in ("apply", "am"):
         fx.read(_values(operands))
         fx.write([(".", False)])
     elif sub == "checkout":
-        if "--" in [a.text for a in rest]:
-            position = [a.text for a in rest].index("--")
-            fx.write(_values(rest[position + 1 :]))
+        texts = [a.text for a in rest]
+        if "--" in texts:
+            fx.write(_values(rest[texts.index("--") + 1 :]))
+        else:  # `git checkout .`, `git checkout src/x.py`: paths, not a branch name
+            fx.write(
+                [
+                    v
+                    for a in operands
+                    if a.text == "." or "." in a.text or "*" in a.text
+                    for v in a.values
+                ]
+            )
+    elif sub == "clone" and operands:
+        url = operands[0].text.rstrip("/")
+        target = (
+            operands[1].values
+            if len(operands) > 1
+            else [
+                (
+                    url.rsplit("/", 1)[-1].rsplit(":", 1)[-1].removesuffix(".git"),
+                    operands[0].dynamic,
+                )
+            ]
+        )
+        fx.write(target)
+    elif sub in ("format-patch", "archive", "bundle"):
+        fx.write(
+            _values(
+                options.get("-o", [])
+                + options.get("--output", [])
+                + options.get("--output-directory", [])
+            )
+        )
+    elif sub == "worktree" and operands[:1] and operands[0].text == "add" and len(operands) > 1:
+        fx.write(operands[1].values)
     elif sub == "restore":
         fx.write(_values(operands))
     elif sub == "rm":
-        if "--cached" not in options:
-            fx.delete(_values(operands))
+        fx.delete(_values(operands))  # --cached too: the file leaves version control
     elif sub == "mv" and len(operands) >= 2:
-        fx.delete(_values(operands[:-1]))
-        fx.write(operands[-1].values)
+        _copy("mv")(operands, fx)
     elif sub == "stash" and operands[:1] and operands[0].text in ("pop", "apply"):
         fx.write([(".", False)])
     elif sub in ("show", "cat-file"):
@@ -483,7 +541,13 @@ def _curl(args: list[Arg], fx: Effects) -> None:
         or "--remote-name" in options
         or any(o.startswith("-") and not o.startswith("--") and "O" in o for o in options)
     )
-    if remote_name:
+    if remote_name and (
+        "-J" in options
+        or "--remote-header-name" in options
+        or any(o.startswith("-") and not o.startswith("--") and "J" in o for o in options)
+    ):
+        fx.dynamic_note("write", "curl -J names the file after the server's answer")
+    elif remote_name:
         for url in operands:
             name = url.text.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
             if name:
@@ -757,6 +821,183 @@ def _uv(args: list[Arg], fx: Effects) -> None:
         _pip(args[1:], fx)
 
 
+class _Rebased:
+    """Effects whose relative paths are under ``base`` (`git -C dir`, `make -C dir`)."""
+
+    def __init__(self, inner: Effects, base: str) -> None:
+        self.inner = inner
+        self.base = base
+
+    def _move(self, values: list[Value]) -> list[Value]:
+        return [
+            (t if t.startswith(("/", "~")) else os.path.normpath(os.path.join(self.base, t)), d)
+            for t, d in values
+        ]
+
+    def read(self, values: list[Value]) -> None:
+        self.inner.read(self._move(values))
+
+    def write(self, values: list[Value]) -> None:
+        self.inner.write(self._move(values))
+
+    def delete(self, values: list[Value]) -> None:
+        self.inner.delete(self._move(values))
+
+    def into(self, directory: list[Value], sources: list[list[Value]]) -> None:
+        self.inner.into(self._move(directory), sources)
+
+    def run(self, argv: list[Arg]) -> None:
+        self.inner.run(argv)
+
+    def script(self, text: str) -> None:
+        self.inner.script(text)
+
+    def inline(self, language: str, code: str) -> None:
+        self.inner.inline(language, code)
+
+    def dynamic_note(self, kind: str, why: str) -> None:
+        self.inner.dynamic_note(kind, why)
+
+
+def _output_option(
+    names: tuple[str, ...], *, reads_operands: bool = False
+) -> Callable[[list[Arg], Effects], None]:
+    """Compilers and converters: `-o FILE` is written; operands read when asked."""
+
+    def handler(args: list[Arg], fx: Effects) -> None:
+        options, operands = split(
+            args, frozenset(names) | {"-I", "-L", "-l", "-D", "-f", "-t", "-x", "-std", "-include"}
+        )
+        fx.write(_values([a for name in names for a in options.get(name, [])]))
+        if reads_operands:
+            fx.read([v for a in operands if "." in a.text for v in a.values])
+
+    return handler
+
+
+def _go(args: list[Arg], fx: Effects) -> None:
+    if args and args[0].text in ("build", "install"):
+        options, _ = split(
+            args[1:], frozenset({"-o", "-ldflags", "-tags", "-gcflags", "-mod", "-p"})
+        )
+        fx.write(_values(options.get("-o", [])))
+
+
+def _formatter(
+    check_flags: tuple[str, ...], write_flags: tuple[str, ...] = ()
+) -> Callable[[list[Arg], Effects], None]:
+    """black, ruff format, prettier --write, eslint --fix …: they rewrite the files they are given
+    (unless only checking); their paths are read and written."""
+
+    def handler(args: list[Arg], fx: Effects) -> None:
+        texts = {a.text for a in args}
+        if texts & set(check_flags):
+            return
+        if write_flags and not texts & set(write_flags):
+            return
+        _, operands = split(
+            args,
+            frozenset(
+                {
+                    "--config",
+                    "-c",
+                    "--line-length",
+                    "-l",
+                    "--target-version",
+                    "--ext",
+                    "--ignore-path",
+                    "--plugin",
+                }
+            ),
+        )
+        files = [v for a in operands if a.text not in ("check", "format") for v in a.values]
+        fx.read(files)
+        fx.write(files)
+
+    return handler
+
+
+def _ruff(args: list[Arg], fx: Effects) -> None:
+    if args and args[0].text == "format":
+        _formatter(("--check", "--diff"))(args[1:], fx)
+    elif (
+        args
+        and args[0].text == "check"
+        and any(a.text in ("--fix", "--unsafe-fixes") for a in args)
+    ):
+        _formatter(("--diff",))(args[1:], fx)
+
+
+def _npx(args: list[Arg], fx: Effects) -> None:
+    rest = _after(args, frozenset({"-p", "--package", "-c", "--call"}))
+    if rest:
+        fx.run(rest)
+
+
+def _after(args: list[Arg], valued: frozenset[str]) -> list[Arg]:
+    index = 0
+    while index < len(args) and args[index].text.startswith("-"):
+        index += 2 if args[index].text in valued else 1
+    return args[index:]
+
+
+def _gzip(args: list[Arg], fx: Effects) -> None:
+    options, operands = split(args, frozenset({"-S", "--suffix"}))
+    flags = "".join(o[1:] for o in options if not o.startswith("--"))
+    to_stdout = "c" in flags or "--stdout" in options
+    listing = "l" in flags or "t" in flags
+    for arg in operands:
+        fx.read(arg.values)
+        if to_stdout or listing:
+            continue
+        decompressing = "d" in flags or "--decompress" in options
+        outputs = [(t.rsplit(".", 1)[0] if decompressing else t + ".gz", d) for t, d in arg.values]
+        fx.write(outputs)
+        if not ("k" in flags or "--keep" in options):
+            fx.write(arg.values)  # replaced by its (de)compressed form
+
+
+def _gunzip(args: list[Arg], fx: Effects) -> None:
+    _gzip([Arg([("-d", False)]), *args], fx)
+
+
+def _sqlite(args: list[Arg], fx: Effects) -> None:
+    _, operands = split(args, frozenset({"-cmd", "-separator", "-init"}))
+    if operands and operands[0].text != ":memory:":
+        fx.write(operands[0].values)  # opened read-write, created if missing
+
+
+def _docker_cp(args: list[Arg], fx: Effects) -> None:
+    if len(args) >= 3 and args[0].text == "cp":
+        _copy("cp")(args[1:], fx)
+    elif args and args[0].text == "compose":
+        _docker(args, fx)
+    else:
+        _docker(args, fx)
+
+
+def _crontab(args: list[Arg], fx: Effects) -> None:
+    options, operands = split(args, frozenset({"-u"}))
+    if not any(o in options for o in ("-l", "-e", "-r")):
+        fx.read(_values(operands))
+
+
+def _python_module(fx: Effects, module: str, rest: list[Arg]) -> bool:
+    if module == "json.tool":
+        fx.read([v for a in rest[:1] if not a.text.startswith("-") for v in a.values])
+    elif module == "pip":
+        _pip(rest, fx)
+    elif module in ("venv", "virtualenv"):
+        fx.write([v for a in rest if not a.text.startswith("-") for v in a.values])
+    elif module in ("black", "isort"):
+        _formatter(("--check", "--diff", "-c"))(rest, fx)
+    elif module == "ruff":
+        _ruff(rest, fx)
+    else:
+        return False
+    return True
+
+
 def _source(args: list[Arg], fx: Effects) -> None:
     if args:
         fx.read(args[0].values)
@@ -933,6 +1174,26 @@ COMMANDS: dict[str, Callable[[list[Arg], Effects], None]] = {
     "find": _find,
     "xargs": _xargs,
     "openssl": _openssl,
+    "sponge": _writes_all(),
+    "gcc": _output_option(("-o",), reads_operands=True),
+    "cc": _output_option(("-o",), reads_operands=True),
+    "clang": _output_option(("-o",), reads_operands=True),
+    "g++": _output_option(("-o",), reads_operands=True),
+    "pandoc": _output_option(("-o", "--output")),
+    "go": _go,
+    "black": _formatter(("--check", "--diff")),
+    "isort": _formatter(("--check", "--check-only", "--diff", "-c")),
+    "prettier": _formatter((), ("--write", "-w")),
+    "eslint": _formatter((), ("--fix",)),
+    "gofmt": _formatter((), ("-w",)),
+    "rustfmt": _formatter(("--check",)),
+    "ruff": _ruff,
+    "npx": _npx,
+    "bunx": _npx,
+    "gzip": _gzip,
+    "gunzip": _gunzip,
+    "sqlite3": _sqlite,
+    "crontab": _crontab,
     "ssh-keygen": _ssh_keygen,
     "aws": _aws,
     "kubectl": _kubectl,
@@ -940,7 +1201,7 @@ COMMANDS: dict[str, Callable[[list[Arg], Effects], None]] = {
     "pip3": _pip,
     "uv": _uv,
     "ssh": _ssh,
-    "docker": _docker,
+    "docker": _docker_cp,
     "podman": _docker,
     "docker-compose": _docker,
     **{name: _interpreter(name) for name in LANGUAGES},

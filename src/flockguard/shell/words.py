@@ -82,7 +82,7 @@ class Evaluator:
 
     def values(self, node: Node) -> list[Value]:
         kind = node.type
-        if kind in ("word", "number"):
+        if kind in ("word", "number", "brace_expression"):
             text = node.text.decode("utf-8", "surrogateescape") if node.text else ""
             unescaped = _ESCAPE.sub(r"\1", text)
             if "{" in text and "\\{" not in text:
@@ -101,7 +101,10 @@ class Evaluator:
             return [(re.sub(r'\\([$`"\\\n])', r"\1", text), False)]
         if kind == "concatenation":
             values = self._sequence(list(node.children), quoted=False)
-            if any(c.type == "word" and b"{" in (c.text or b"") for c in node.children):
+            if any(
+                c.type == "brace_expression" or (c.type == "word" and b"{" in (c.text or b""))
+                for c in node.children
+            ):
                 return [(w, d) for text, d in values for w in expand_braces(text)][
                     :MAX_ALTERNATIVES
                 ]
@@ -119,6 +122,15 @@ class Evaluator:
         if kind == "translated_string":  # $"…"
             return self._sequence([c for c in node.children if c.type == "string"], quoted=True)
         return [UNKNOWN]
+
+    def arguments(self, node: Node) -> list[list[Value]]:
+        """The arguments one word node becomes: brace expansion makes several, a variable with
+        several possible values stays one argument with alternatives."""
+        values = self.values(node)
+        text = node.text or b""
+        if len(values) > 1 and b"{" in text and (b"," in text or b".." in text):
+            return [[value] for value in values]
+        return [values]
 
     def text(self, node: Node) -> str:
         """The first alternative's text (for command names, options and the like)."""
