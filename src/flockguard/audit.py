@@ -69,14 +69,4 @@ def record(root: str, decision: Decision, duration_ms: float) -> None:
 
 def read(root: str) -> list[dict[str, Any]]:
     """Every audit record; a torn last line (a writer died mid-line) is skipped."""
-    import json
-
-    records = []
-    try:
-        with open(os.path.join(root, AUDIT_FILE), encoding="utf-8") as handle:
-            for line in handle:
-                if line.endswith("\n"):
-                    records.append(json.loads(line))
-    except FileNotFoundError:
-        return []
-    return records
+    return coordlog.read(os.path.join(root, AUDIT_FILE)).records

@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "uninstall": ("flockguard.cli.uninstall", "remove exactly flockguard's hook entries"),
     "explain": ("flockguard.cli.explain", "say which path class and rule apply to a path, and why"),
     "shell": ("flockguard.cli.shell", "show what a shell command may read, write or delete"),
+    "record": ("flockguard.cli.record", "append to, tail or recover a JSONL coordination file"),
+    "locks": ("flockguard.cli.locks", "list the flocks held on files under .flockguard/"),
     "demo": ("flockguard.cli.demo", "run simulated agents against a throw-away repository"),
 }
 

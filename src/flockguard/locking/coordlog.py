@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 APPEND_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+TORN_SUFFIX = ".torn"
 
 
 def new_id() -> str:
@@ -33,6 +34,26 @@ def stamp() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
 
 
+def encode(record: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """The record with ``id`` and ``ts`` added (its own fields win), as one JSON line."""
+    full = {"id": new_id(), "ts": stamp(), **record}
+    text = json.dumps(full, ensure_ascii=False, separators=(",", ":"), default=str)
+    try:
+        return full, (text + "\n").encode()
+    except UnicodeEncodeError:  # a lone surrogate (from a mis-decoded name): escape it all
+        return full, (json.dumps(full, separators=(",", ":"), default=str) + "\n").encode()
+
+
+def _write_locked(fd: int, path: str, line: bytes, timeout: float) -> None:
+    acquire_fd(fd, path, timeout=timeout)
+    try:
+        view = memoryview(line)
+        while view:  # a regular file takes it whole; loop only for short writes
+            view = view[os.write(fd, view) :]
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
 def append(
     path: str,
     record: Mapping[str, Any],
@@ -40,24 +61,130 @@ def append(
     timeout: float = DEFAULT_TIMEOUT,
     fsync: bool = False,
 ) -> dict[str, Any]:
-    """Append ``record`` plus ``id`` and ``ts`` fields as one line; returns what was written."""
-    full = {"id": new_id(), "ts": stamp(), **record}
-    text = json.dumps(full, ensure_ascii=False, separators=(",", ":"), default=str)
-    try:
-        line = (text + "\n").encode()
-    except UnicodeEncodeError:  # a lone surrogate (from a mis-decoded name): escape it all
-        line = (json.dumps(full, separators=(",", ":"), default=str) + "\n").encode()
+    """Append ``record`` plus ``id`` and ``ts`` fields as one line; returns what was written.
+
+    Raises LockTimeout (naming the holder) when the file stays locked past ``timeout``.
+    """
+    full, line = encode(record)
     fd = os.open(path, APPEND_FLAGS, 0o644)
     try:
-        acquire_fd(fd, path, timeout=timeout)
-        try:
-            view = memoryview(line)
-            while view:  # a regular file takes it whole; loop only for short writes
-                view = view[os.write(fd, view) :]
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        if fsync:
+        _write_locked(fd, path, line, timeout)
+        if fsync:  # after the unlock: concurrent appenders share one journal commit
             os.fsync(fd)
     finally:
         os.close(fd)
     return full
+
+
+class Appender:
+    """Many appends to one file through one descriptor (a writer's loop, a daemon).
+
+    ``with Appender(path) as log: log.append({...})`` — each append still takes the flock.
+    """
+
+    def __init__(self, path: str, *, timeout: float = DEFAULT_TIMEOUT, fsync: bool = False) -> None:
+        self.path = path
+        self.timeout = timeout
+        self.fsync = fsync
+        self.fd = os.open(path, APPEND_FLAGS, 0o644)
+
+    def append(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        full, line = encode(record)
+        _write_locked(self.fd, self.path, line, self.timeout)
+        if self.fsync:
+            os.fsync(self.fd)
+        return full
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def __enter__(self) -> Appender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Log:
+    """What :func:`read` found: the records, a torn last line, and unparsable lines."""
+
+    __slots__ = ("invalid", "records", "torn")
+
+    def __init__(
+        self, records: list[dict[str, Any]], torn: bytes, invalid: list[tuple[int, str]]
+    ) -> None:
+        self.records = records
+        self.torn = torn  # bytes after the last newline: a writer died mid-line
+        self.invalid = invalid  # (line number, problem) for complete lines that are not records
+
+
+def read(path: str) -> Log:
+    """Every record in ``path``; a torn last line and bad lines are reported, not returned."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return Log([], b"", [])
+    body, _, torn = data.rpartition(b"\n")
+    if not _:  # no newline at all: the whole file is one torn line
+        body, torn = b"", data
+    records: list[dict[str, Any]] = []
+    invalid: list[tuple[int, str]] = []
+    for number, raw in enumerate(body.split(b"\n") if body else [], 1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except ValueError as exc:
+            invalid.append((number, f"not JSON: {exc}"))
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+        else:
+            invalid.append((number, "not a JSON object"))
+    return Log(records, torn, invalid)
+
+
+def _last_line_end(fd: int, size: int, chunk: int = 1 << 16) -> int:
+    """Offset just past the last newline (0 when there is none), reading backwards."""
+    end = size
+    while end > 0:
+        start = max(0, end - chunk)
+        os.lseek(fd, start, os.SEEK_SET)
+        data = os.read(fd, end - start)
+        found = data.rfind(b"\n")
+        if found != -1:
+            return start + found + 1
+        end = start
+    return 0
+
+
+def recover(path: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+    """Seal a torn last line: move its bytes to ``<path>.torn`` and cut them from the log.
+
+    Done under the log's own lock, so no append lands in between. Returns the bytes moved
+    (empty when the log was whole). The log keeps its inode: holders' locks stay valid.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
+    try:
+        acquire_fd(fd, path, timeout=timeout)
+        try:
+            size = os.fstat(fd).st_size
+            cut = _last_line_end(fd, size)
+            os.lseek(fd, cut, os.SEEK_SET)
+            torn = os.read(fd, size - cut)
+            if not torn:
+                return b""
+            with open(path + TORN_SUFFIX, "ab") as keep:  # nothing is lost
+                keep.write(torn + b"\n")
+                keep.flush()
+                os.fsync(keep.fileno())
+            os.ftruncate(fd, cut)
+            os.fsync(fd)
+            return torn
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
