@@ -63,6 +63,14 @@ def test_demo_drives_the_installed_hook(tmp_path: pathlib.Path) -> None:
     assert outcomes["deny"] >= 5 and outcomes["ask"] >= 2
     assert outcomes["warn"] >= 1 and outcomes["allow"] >= 5
     assert len(summary["by_agent"]) == 4
+    coordination = summary["coordination"]
+    assert coordination["appended"] == coordination["expected"] > 0
+    assert coordination["each_once"] and coordination["torn"] == 0
+    assert coordination["waiter_exit"] == 75
+    assert (
+        "held by pid" in coordination["waiter_told"]
+        and "agent backend" in coordination["waiter_told"]
+    )
     assert {"FG101 write-blocked", "FG201 read-denied", "FG102 write-needs-approval"} <= set(
         summary["by_rule"]
     )
@@ -77,7 +85,15 @@ def test_demo_drives_the_installed_hook(tmp_path: pathlib.Path) -> None:
 
 def test_demo_text_summary(tmp_path: pathlib.Path) -> None:
     proc = run_fg("demo", cwd=tmp_path)
-    for heading in ("Actions", "By agent", "By rule", "What an agent is told", "audit log"):
+    for heading in (
+        "Actions",
+        "By agent",
+        "By rule",
+        "What an agent is told",
+        "audit log",
+        "Coordination log",
+        "A busy lock",
+    ):
         assert heading in proc.stdout
 
 

@@ -143,6 +143,72 @@ def _setup(repo: str) -> None:
     subprocess.run([*command, "init", "--repo", repo], check=True, capture_output=True)
 
 
+RECORDS_PER_AGENT = 8
+COORD_LOG = ".flockguard/state/coord/events.jsonl"
+TASKS = ".flockguard/state/coord/tasks.jsonl"
+
+
+def _coordinate(repo: str) -> dict[str, Any]:
+    """L1: every agent appends records to one shared log at once through the installed CLI; then
+    one agent holds the task list while another tries to append and is told who holds it."""
+    flockguard = os.path.join(os.path.dirname(sys.executable), "flockguard")
+    log = os.path.join(repo, COORD_LOG)
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+
+    def appends(agent: str) -> int:
+        failures = 0
+        for seq in range(RECORDS_PER_AGENT):
+            record = {"agent": agent, "seq": seq, "event": "progress"}
+            proc = subprocess.run(
+                [flockguard, "record", "append", log, "--json", json.dumps(record)],
+                capture_output=True,
+                check=False,
+            )
+            failures += proc.returncode != 0
+        return failures
+
+    with ThreadPoolExecutor(max_workers=len(SCRIPTS)) as pool:
+        failures = sum(pool.map(appends, SCRIPTS))
+    from flockguard.locking import coordlog
+
+    written = coordlog.read(log)
+    seen = {(r.get("agent"), r.get("seq")) for r in written.records}
+    tasks = os.path.join(repo, TASKS)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from flockguard.locking.file_lock import lock\n"
+            f"with lock({tasks!r}, agent='backend'):\n"
+            "    print('held', flush=True); time.sleep(3)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        holder.stdout.readline()  # it holds the lock now
+        waiter = subprocess.run(
+            [flockguard, "record", "append", tasks, "--json", '{"task": "x"}', "--timeout", "0.3"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    told = next((line.strip(" ×") for line in waiter.stderr.splitlines() if "held by" in line), "")
+    return {
+        "appended": len(written.records),
+        "expected": RECORDS_PER_AGENT * len(SCRIPTS),
+        "each_once": len(seen) == len(written.records),
+        "torn": len(written.torn),
+        "failures": failures,
+        "waiter_exit": waiter.returncode,
+        "waiter_told": told,
+    }
+
+
 def run(*, keep: bool, json: bool) -> int:
     from flockguard.install.repo import hook_command
 
@@ -161,6 +227,7 @@ def run(*, keep: bool, json: bool) -> int:
 
     records = read(repo)
     summary = _summary(results, records, wall)
+    summary["coordination"] = _coordinate(repo)
     if json:
         print(_dumps({**summary, "repo": repo if keep else None}))
     else:
@@ -169,7 +236,9 @@ def run(*, keep: bool, json: bool) -> int:
         import shutil
 
         shutil.rmtree(base, ignore_errors=True)
-    return 0 if summary["audited"] == summary["actions"] else 1
+    coordination = summary["coordination"]
+    whole = coordination["appended"] == coordination["expected"] and coordination["each_once"]
+    return 0 if summary["audited"] == summary["actions"] and whole else 1
 
 
 def _summary(
@@ -235,6 +304,17 @@ def _print(summary: dict[str, Any], results: list[dict[str, Any]], repo: str, ke
         f"audit log: {summary['audited']} records for {summary['actions']} actions · "
         f"median hook run {summary['median_ms']} ms · wall {summary['wall_s']} s"
     )
+    coordination = summary["coordination"]
+    console.print(
+        f"[bold]Coordination log[/] ({COORD_LOG}): {coordination['appended']} of "
+        f"{coordination['expected']} records from {len(SCRIPTS)} agents appending at once, "
+        f"each exactly once: {coordination['each_once']}, torn bytes: {coordination['torn']}"
+    )
+    console.print(
+        f"[bold]A busy lock[/]: an agent appending to {TASKS} while another holds it waited "
+        f"0.3 s and got exit {coordination['waiter_exit']}:"
+    )
+    console.print(f"  {coordination['waiter_told']}", soft_wrap=True)
     if keep:
         console.print(f"repository kept at {repo}")
 
