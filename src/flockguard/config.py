@@ -25,7 +25,7 @@ CONFIG_FILE = os.path.join(CONFIG_DIR, "config.toml")
 STATE_DIR = os.path.join(CONFIG_DIR, "state")
 CACHE_FILE = os.path.join(STATE_DIR, "config.cache")
 # Bumped whenever the compiled layout changes, so no build reads another build's cache.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 
 # (source pattern, regex, include, a literal every match contains; lowercased on icase systems)
@@ -112,10 +112,25 @@ def _instance(glob: str) -> str:
     return text.replace("*", "").replace("?", "x")
 
 
+class LockSettings(Value):
+    """`[locks]`: auto_claim takes a write lease on a file an agent edits (claim_ttl seconds)."""
+
+    __slots__ = ("auto_claim", "claim_ttl", "default_ttl", "promote_after")
+    auto_claim: bool
+    claim_ttl: float
+    default_ttl: float
+    promote_after: float
+
+    def __init__(
+        self, auto_claim: bool, claim_ttl: float, default_ttl: float, promote_after: float
+    ) -> None:
+        self._fill(locals())
+
+
 class Config(Value):
     __slots__ = (
         "root", "file", "on_internal_error", "stages", "outside_write", "outside_allow",
-        "shell_dynamic", "shell_unparsable", "write", "read",
+        "shell_dynamic", "shell_unparsable", "locks", "write", "read",
     )  # fmt: skip
     root: str
     file: str
@@ -125,6 +140,7 @@ class Config(Value):
     outside_allow: PathClass
     shell_dynamic: str
     shell_unparsable: str
+    locks: LockSettings
     write: tuple[PathClass, ...]
     read: tuple[PathClass, ...]
 
@@ -160,6 +176,7 @@ class Config(Value):
                 "outside_allow": PathClass("outside-repo-allow", "allow", allow),
                 "shell_dynamic": data["shell_dynamic"],
                 "shell_unparsable": data["shell_unparsable"],
+                "locks": LockSettings(**data["locks"]),
                 "write": classes(data["write"]),
                 "read": classes(data["read"]),
             }

@@ -29,7 +29,9 @@ OUTSIDE_TIERS = (*WRITE_TIERS, "allow")
 SHELL_OUTCOMES = ("ask", "deny", "warn")
 INTERNAL_ERROR = ("deny", "allow")
 _CLASS_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_TOP_KEYS = ("version", "on_internal_error", "stages", "outside_repo", "shell", "write", "read")
+_TOP_KEYS = (
+    "version", "on_internal_error", "stages", "outside_repo", "shell", "locks", "write", "read",
+)  # fmt: skip
 
 
 def config_path(root: str) -> str:
@@ -163,6 +165,19 @@ def compile_document(document: dict[str, Any], file: str) -> dict[str, Any]:
     check.only(outside, "outside_repo", ("write", "allow"))
     shell = check.table(document.get("shell", {}), "shell")
     check.only(shell, "shell", ("dynamic", "unparsable"))
+    locks = check.table(document.get("locks", {}), "locks")
+    check.only(locks, "locks", ("auto_claim", "claim_ttl", "default_ttl", "promote_after"))
+    auto_claim = locks.get("auto_claim", True)
+    if not isinstance(auto_claim, bool):
+        raise check.fail("locks.auto_claim", "expected true or false")
+    seconds = {}
+    for key, default in (("claim_ttl", 120.0), ("default_ttl", 300.0), ("promote_after", 30.0)):
+        value = locks.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise check.fail(
+                f"locks.{key}", f"expected a positive number of seconds, got {value!r}"
+            )
+        seconds[key] = float(value)
     allow = outside.get("allow", [])
     for index, item in enumerate(allow if isinstance(allow, list) else [None]):
         if not isinstance(item, str) or not item.startswith("/"):
@@ -182,6 +197,7 @@ def compile_document(document: dict[str, Any], file: str) -> dict[str, Any]:
         "shell_unparsable": check.choice(
             shell.get("unparsable", "deny"), "shell.unparsable", SHELL_OUTCOMES
         ),
+        "locks": {"auto_claim": auto_claim, **seconds},
         "write": _classes(check, document.get("write", {}), "write", WRITE_TIERS),
         "read": _classes(check, document.get("read", {}), "read", READ_TIERS),
     }

@@ -33,6 +33,15 @@ allow = [
 dynamic = "ask"
 unparsable = "deny"
 
+# Orchestrator locks between agents (`flockguard lock …`, `flockguard status`). auto_claim: an
+# agent's edit of a file takes a short write lease on it (renewed by each edit), so a second
+# agent's edit of the same file is refused while the first works on it.
+[locks]
+auto_claim = true
+claim_ttl = 120      # seconds an edit's lease lasts
+default_ttl = 300    # seconds a `flockguard lock acquire` lease lasts unless --ttl
+promote_after = 30   # a waiter moves up one priority class per this many seconds waited
+
 # ---- write guard: block (refused) | checkpoint (human approval) | warn (allowed, audited) ----
 
 # A class may name the decision record behind it; every refusal from it then cites it:

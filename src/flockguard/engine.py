@@ -39,6 +39,11 @@ VALIDATORS: dict[str, tuple[str, frozenset[str]]] = {
         "flockguard.validators.read_guard",
         frozenset({model.READ, model.SEARCH, model.SHELL}),
     ),
+    # last: it claims leases, which only an otherwise allowed action should do
+    "locks": (
+        "flockguard.validators.locks",
+        frozenset({model.READ, model.WRITE, model.DELETE, model.SHELL}),
+    ),
 }
 
 

@@ -155,10 +155,15 @@ def _decide(platform: Platform, name: str, raw: bytes, started: float) -> Respon
 
 
 def _evaluate(action: Action, config: Config) -> Decision:
-    if action.kind == model.SESSION_START:
-        from flockguard.briefing import briefing
+    if action.kind in (model.SESSION_START, model.SESSION_END, model.PROMPT):
+        from flockguard import sessions
 
-        return Decision(action, context=briefing(config, action.agent))
+        if action.kind == model.SESSION_START:
+            return Decision(action, context=sessions.start(action, config))
+        if action.kind == model.SESSION_END:
+            released = sessions.end(action, config)
+            return Decision(action, context=f"released {released} lock(s)" if released else "")
+        return Decision(action, context=sessions.prompt(action, config))
     from flockguard.engine import evaluate
 
     return evaluate(action, config)

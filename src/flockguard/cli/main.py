@@ -29,6 +29,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "shell": ("flockguard.cli.shell", "show what a shell command may read, write or delete"),
     "record": ("flockguard.cli.record", "append to, tail or recover a JSONL coordination file"),
     "locks": ("flockguard.cli.locks", "list the flocks held on files under .flockguard/"),
+    "lock": ("flockguard.cli.lock", "acquire, release, renew or break an orchestrator lock"),
+    "status": ("flockguard.cli.status", "show every lock holder and waiter"),
+    "precommit": ("flockguard.cli.precommit", "refuse a commit touching paths others hold"),
     "demo": ("flockguard.cli.demo", "run simulated agents against a throw-away repository"),
 }
 

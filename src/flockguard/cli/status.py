@@ -1,0 +1,57 @@
+"""``flockguard status``: every lock holder and every waiter, as a table or locks.json."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flockguard.cli import options
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the locks.json document")
+    options.add_repo(parser)
+
+
+def run(*, json: bool, repo: str) -> int:
+    from flockguard.cli.lock import _settings
+    from flockguard.locking.manager import open_manager
+
+    root = options.repo_root(repo)
+    with open_manager(root, **_settings(root)) as manager:
+        document = manager.status()
+    if json:
+        print(_dumps(document))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    now = time.time()
+    holders = Table(title="Holders", title_justify="left")
+    for column in ("resource", "agent", "mode", "priority", "held for", "expires in", "token"):
+        holders.add_column(column)
+    for h in document["holders"]:
+        holders.add_row(
+            h["resource"], h["agent"], h["mode"], h["priority"],
+            f"{now - h['since']:.0f}s", f"{h['expires'] - now:.0f}s", str(h["token"]),
+        )  # fmt: skip
+    waiters = Table(title="Waiters", title_justify="left")
+    for column in ("#", "resource", "agent", "mode", "priority", "effective", "waiting"):
+        waiters.add_column(column)
+    for w in document["waiters"]:
+        waiters.add_row(
+            str(w["position"]), w["resource"], w["agent"], w["mode"], w["priority"],
+            w["effective_priority"], f"{now - w['waiting_since']:.0f}s",
+        )  # fmt: skip
+    console.print(holders if document["holders"] else "no locks held")
+    console.print(waiters if document["waiters"] else "nobody waiting")
+    return 0
+
+
+def _dumps(document: object) -> str:
+    return json.dumps(document, indent=2)

@@ -1,0 +1,140 @@
+"""Orchestrator locks, enforced when an agent acts (FG701, FG702) and claimed by its edits.
+
+It reads the published table (``.flockguard/state/locks.json``: plain JSON, no SQLite on the
+hot path) and opens the lock manager only to claim or renew the acting agent's own lease.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from flockguard.engine import describe
+from flockguard.model import DENY, WARN, Finding
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from flockguard.config import LockSettings
+    from flockguard.engine import Context
+    from flockguard.model import Action
+    from flockguard.paths import Target
+
+CODES = ("FG701", "FG702")
+SNAPSHOT = os.path.join(".flockguard", "state", "locks.json")
+GUARDING = ("write", "intent_write")
+
+
+def snapshot(root: str) -> dict[str, Any]:
+    try:
+        with open(os.path.join(root, SNAPSHOT), encoding="utf-8") as handle:
+            document = json.load(handle)
+    except (OSError, ValueError):
+        return {"holders": [], "waiters": []}
+    return document if isinstance(document, dict) else {"holders": [], "waiters": []}
+
+
+def _holding(
+    document: dict[str, Any], path: str, modes: tuple[str, ...], now: float
+) -> list[dict[str, Any]]:
+    from flockguard.locking.resources import overlap
+
+    return [
+        h
+        for h in document.get("holders", [])
+        if h.get("mode") in modes and h.get("expires", 0) > now and overlap(h["resource"], path)
+    ]
+
+
+def _age(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f}s"
+
+
+def check(action: Action, ctx: Context) -> Iterator[Finding]:
+    root = ctx.config.root
+    document = snapshot(root)
+    now = time.time()
+    me = action.agent
+    writing = [t for t in (*ctx.writes, *ctx.deletes) if t.inside and t.names]
+    claims: list[str] = []
+    for target in writing:
+        path = target.names[-1] if len(target.names) > 1 else target.names[0]
+        others = [h for h in _holding(document, path, GUARDING, now) if h["agent"] != me]
+        if others:
+            yield _refusal(target, others[0], now)
+        elif ctx.config.locks.auto_claim and not any(c in path for c in "*?["):
+            claims.append(path)
+    for target in ctx.reads:
+        if not (target.inside and target.names):
+            continue
+        path = target.names[0]
+        for holder in _holding(document, path, ("write",), now):
+            if holder["agent"] != me:
+                yield Finding(
+                    "FG702",
+                    WARN,
+                    f"Read of `{target.shown}` while {holder['agent']} holds it for write "
+                    f"({describe('FG702')}): it may change under you; read it again after "
+                    f"they release it (lease ends in {_age(holder['expires'] - now)}). "
+                    "Rule: docs/rules/FG702.md.",
+                    path=target.shown,
+                )
+                break
+    if claims and me:
+        yield from _claim(root, claims, me, document, ctx.config.locks, now)
+
+
+def _refusal(target: Target, holder: dict[str, Any], now: float) -> Finding:
+    return Finding(
+        "FG701",
+        DENY,
+        f"Write to `{target.shown}` refused: {describe('FG701')} — {holder['agent']} holds "
+        f"{holder['mode']} on `{holder['resource']}` (for {_age(now - holder['since'])}, lease "
+        f"ends in {_age(holder['expires'] - now)}, token {holder['token']}). Work on something "
+        "else meanwhile, or queue for it: `flockguard lock acquire "
+        f"{holder['resource']} --mode write --keep-queued` and check `flockguard status`. "
+        "Rule: docs/rules/FG701.md.",
+        path=target.shown,
+        hint="work on something else, or queue with flockguard lock acquire --keep-queued",
+    )
+
+
+def _claim(
+    root: str,
+    paths: list[str],
+    me: str,
+    document: dict[str, Any],
+    settings: LockSettings,
+    now: float,
+) -> Iterator[Finding]:
+    """Take (or renew when half spent) a write lease on each file this agent edits."""
+    mine = {
+        h["resource"]: h
+        for h in document.get("holders", [])
+        if h.get("agent") == me and h.get("mode") == "write"
+    }
+    ttl = settings.claim_ttl
+    due = [p for p in paths if p not in mine or mine[p]["expires"] - now < ttl / 2]
+    if not due:
+        return
+    from flockguard.locking.manager import open_manager
+
+    with open_manager(
+        root, promote_after=settings.promote_after, default_ttl=settings.default_ttl
+    ) as manager:
+        for path in due:
+            grant = manager.acquire(path, "write", me, ttl=ttl)
+            if not grant.granted and grant.holders:  # taken between our read and our claim
+                holder = grant.holders[0]
+                yield Finding(
+                    "FG701",
+                    DENY,
+                    f"Write to `{path}` refused: {describe('FG701')} — {holder['agent']} holds "
+                    f"{holder['mode']} on `{holder['resource']}`. Work on something else "
+                    "meanwhile, or queue for it with `flockguard lock acquire … --keep-queued`. "
+                    "Rule: docs/rules/FG701.md.",
+                    path=path,
+                )
