@@ -104,8 +104,11 @@ def test_page_sections_have_content(code: str) -> None:
 @pytest.mark.parametrize("code", CODES)
 def test_page_example_shows_a_payload_and_an_answer(code: str) -> None:
     example = sections(page(code)).get("## Example", "")
-    assert '"hook_event_name"' in example or "stdin" in example, f"{code}: no payload"
-    assert "exit" in example, f"{code}: the example does not show the hook's answer"
+    if RULES[code].validator == "precommit":  # not a hook rule: a command and its output
+        assert "```console" in example and "$ " in example, f"{code}: no command shown"
+    else:
+        assert '"hook_event_name"' in example or "stdin" in example, f"{code}: no payload"
+    assert "exit" in example, f"{code}: the example does not show the answer"
 
 
 @pytest.mark.parametrize("code", CODES)

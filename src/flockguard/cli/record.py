@@ -57,7 +57,7 @@ def run(
             return EXIT_TEMPFAIL
         except OSError as exc:
             raise FlockguardError("record-unwritable", f"{file}: {exc.strerror}") from exc
-        print(json.dumps(written, ensure_ascii=False))
+        print(json.dumps(written))
         return 0
     if action == "recover":
         try:
@@ -77,7 +77,7 @@ def _tail(file: str, count: int, follow: bool) -> int:
 
     log = coordlog.read(file)
     for record in log.records[-count:] if count > 0 else []:
-        print(json.dumps(record, ensure_ascii=False))
+        print(json.dumps(record))
     for number, problem in log.invalid:
         sys.stderr.write(f"{file}: line {number}: {problem}\n")
     if log.torn:
@@ -91,6 +91,6 @@ def _tail(file: str, count: int, follow: bool) -> int:
         time.sleep(0.2)
         log = coordlog.read(file)
         for record in log.records[seen:]:
-            print(json.dumps(record, ensure_ascii=False))
+            print(json.dumps(record))
         seen = len(log.records)
     return 0

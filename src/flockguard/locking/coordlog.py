@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-APPEND_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+APPEND_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
 TORN_SUFFIX = ".torn"
 
 
@@ -47,6 +47,11 @@ def encode(record: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
 def _write_locked(fd: int, path: str, line: bytes, timeout: float) -> None:
     acquire_fd(fd, path, timeout=timeout)
     try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            # a writer died mid-line: end its fragment first, or this record would be glued to
+            # it and lost; the fragment stays, as a line readers report as invalid
+            line = b"\n" + line
         view = memoryview(line)
         while view:  # a regular file takes it whole; loop only for short writes
             view = view[os.write(fd, view) :]

@@ -49,6 +49,17 @@ def _holding(
     ]
 
 
+def _claimable(path: str) -> bool:
+    """A plain path the lock table can store (no glob; no lone surrogate from a bad name)."""
+    if any(char in path for char in "*?["):
+        return False
+    try:
+        path.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _age(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f}s"
 
@@ -65,7 +76,7 @@ def check(action: Action, ctx: Context) -> Iterator[Finding]:
         others = [h for h in _holding(document, path, GUARDING, now) if h["agent"] != me]
         if others:
             yield _refusal(target, others[0], now)
-        elif ctx.config.locks.auto_claim and not any(c in path for c in "*?["):
+        elif ctx.config.locks.auto_claim and _claimable(path):
             claims.append(path)
     for target in ctx.reads:
         if not (target.inside and target.names):
