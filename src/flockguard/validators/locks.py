@@ -38,15 +38,19 @@ def snapshot(root: str) -> dict[str, Any]:
 
 
 def _holding(
-    document: dict[str, Any], path: str, modes: tuple[str, ...], now: float
+    document: dict[str, Any], path: str, modes: tuple[str, ...], now: float, me: str
 ) -> list[dict[str, Any]]:
-    from flockguard.locking.resources import overlap
-
-    return [
+    """Live locks of other agents in ``modes`` that cover ``path``."""
+    candidates = [
         h
         for h in document.get("holders", [])
-        if h.get("mode") in modes and h.get("expires", 0) > now and overlap(h["resource"], path)
+        if h.get("agent") != me and h.get("mode") in modes and h.get("expires", 0) > now
     ]
+    if not candidates:
+        return []  # the common case: nobody else holds anything that matters
+    from flockguard.locking.resources import overlap
+
+    return [h for h in candidates if overlap(h["resource"], path)]
 
 
 def _claimable(path: str) -> bool:
@@ -73,7 +77,7 @@ def check(action: Action, ctx: Context) -> Iterator[Finding]:
     claims: list[str] = []
     for target in writing:
         path = target.names[-1] if len(target.names) > 1 else target.names[0]
-        others = [h for h in _holding(document, path, GUARDING, now) if h["agent"] != me]
+        others = _holding(document, path, GUARDING, now, me)
         if others:
             yield _refusal(target, others[0], now)
         elif ctx.config.locks.auto_claim and _claimable(path):
@@ -82,8 +86,8 @@ def check(action: Action, ctx: Context) -> Iterator[Finding]:
         if not (target.inside and target.names):
             continue
         path = target.names[0]
-        for holder in _holding(document, path, ("write",), now):
-            if holder["agent"] != me:
+        for holder in _holding(document, path, ("write",), now, me):
+            if holder:
                 yield Finding(
                     "FG702",
                     WARN,
