@@ -60,6 +60,7 @@ SCRIPTS: dict[str, list[tuple[str, dict[str, str]]]] = {
 SEED_FILES = {
     "src/app.py": "x = 1\n",
     "src/db.py": "a = 1\n",
+    "src/models.py": "a = 1\n",
     "package-lock.json": "{}\n",
     ".env": "DATABASE_URL=postgres://secret\n",
     ".env.example": "DATABASE_URL=\n",
@@ -209,6 +210,62 @@ def _coordinate(repo: str) -> dict[str, Any]:
     }
 
 
+def _hook(hook: str, repo: str, payload: dict[str, Any]) -> tuple[str, str]:
+    proc = subprocess.run(
+        [hook, "claude-code"],
+        input=json.dumps(payload).encode(),
+        capture_output=True,
+        cwd=repo,
+        check=False,
+    )
+    return _answer(proc)
+
+
+def _handover(hook: str, repo: str) -> dict[str, Any]:
+    """Orchestrator locks: an edit claims its file, a second agent is refused and queues, the
+    first agent's session end hands the file over."""
+    target = os.path.join(repo, "src", "models.py")
+
+    def edit(agent: str) -> dict[str, Any]:
+        return {
+            "session_id": f"demo-{agent}",
+            "cwd": repo,
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Edit",
+            "tool_input": {"file_path": target, "old_string": "a", "new_string": "b"},
+        }
+
+    first, _ = _hook(hook, repo, edit("frontend"))
+    second, told = _hook(hook, repo, edit("backend"))
+    flockguard = os.path.join(os.path.dirname(sys.executable), "flockguard")
+    queued = subprocess.run(
+        [flockguard, "lock", "acquire", "src/models.py", "--mode", "write", "--keep-queued",
+         "--agent", "claude-code:demo-bac", "--repo", repo, "--json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    end = {
+        "session_id": "demo-frontend",
+        "cwd": repo,
+        "hook_event_name": "SessionEnd",
+        "reason": "exit",
+    }
+    _hook(hook, repo, end)
+    status = subprocess.run(
+        [flockguard, "status", "--json", "--repo", repo],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    holders = json.loads(status.stdout or "{}").get("holders", [])
+    return {
+        "first_edit": first,
+        "second_edit": second,
+        "second_told": told,
+        "queued_position": json.loads(queued.stdout or "{}").get("position"),
+        "holder_after_release": [h["agent"] for h in holders if h["resource"] == "src/models.py"],
+    }
+
+
 def run(*, keep: bool, json: bool) -> int:
     from flockguard.install.repo import hook_command
 
@@ -228,6 +285,7 @@ def run(*, keep: bool, json: bool) -> int:
     records = read(repo)
     summary = _summary(results, records, wall)
     summary["coordination"] = _coordinate(repo)
+    summary["handover"] = _handover(hook, repo)
     if json:
         print(_dumps({**summary, "repo": repo if keep else None}))
     else:
@@ -315,6 +373,17 @@ def _print(summary: dict[str, Any], results: list[dict[str, Any]], repo: str, ke
         f"0.3 s and got exit {coordination['waiter_exit']}:"
     )
     console.print(f"  {coordination['waiter_told']}", soft_wrap=True)
+    handover = summary["handover"]
+    console.print(
+        "[bold]Locks between agents[/]: frontend's edit of src/models.py: "
+        f"{handover['first_edit']} (it claims the file); backend's edit of it: "
+        f"{handover['second_edit']}:"
+    )
+    console.print(f"  {handover['second_told']}", soft_wrap=True)
+    console.print(
+        f"  backend queues (position {handover['queued_position']}); frontend's session ends; "
+        f"src/models.py is now held by {', '.join(handover['holder_after_release']) or 'nobody'}"
+    )
     if keep:
         console.print(f"repository kept at {repo}")
 

@@ -68,7 +68,11 @@ def resource_of(root: str, given: str) -> str:
     """Repo-relative, with `/` after an existing directory; globs pass through."""
     if any(char in given for char in "*?["):
         return given
-    path = given if os.path.isabs(given) else os.path.join(os.getcwd(), given)
+    here = os.path.realpath(os.getcwd())
+    inside = os.path.commonpath([here, os.path.realpath(root)]) == os.path.realpath(root)
+    # relative to where you stand inside the repository, else to its root
+    base = os.getcwd() if inside else root
+    path = given if os.path.isabs(given) else os.path.join(base, given)
     relative = os.path.relpath(os.path.realpath(path), os.path.realpath(root))
     if relative.startswith(".."):
         raise FlockguardError("lock-resource-invalid", f"{given}: outside the repository {root}")
