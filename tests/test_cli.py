@@ -71,6 +71,10 @@ def test_demo_drives_the_installed_hook(tmp_path: pathlib.Path) -> None:
         "held by pid" in coordination["waiter_told"]
         and "agent backend" in coordination["waiter_told"]
     )
+    handover = summary["handover"]
+    assert (handover["first_edit"], handover["second_edit"]) == ("allow", "deny")
+    assert "FG701" in handover["second_told"] and handover["queued_position"] == 1
+    assert handover["holder_after_release"] == ["claude-code:demo-bac"]
     assert {"FG101 write-blocked", "FG201 read-denied", "FG102 write-needs-approval"} <= set(
         summary["by_rule"]
     )
@@ -78,7 +82,8 @@ def test_demo_drives_the_installed_hook(tmp_path: pathlib.Path) -> None:
     try:
         records = audit(kept)
         assert len({r["session"] for r in records}) == 4
-        assert sum(r["outcome"] == "deny" for r in records) == outcomes["deny"]
+        parallel = records[: summary["audited"]]  # the handover scene appends after them
+        assert sum(r["outcome"] == "deny" for r in parallel) == outcomes["deny"]
     finally:
         shutil.rmtree(kept.parent)
 
@@ -93,6 +98,7 @@ def test_demo_text_summary(tmp_path: pathlib.Path) -> None:
         "audit log",
         "Coordination log",
         "A busy lock",
+        "Locks between agents",
     ):
         assert heading in proc.stdout
 
