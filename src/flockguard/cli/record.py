@@ -73,8 +73,12 @@ def run(
 
 
 def _tail(file: str, count: int, follow: bool) -> int:
+    import os
+
     from flockguard.locking import coordlog
 
+    if not os.path.exists(file) and not follow:
+        raise FlockguardError("no-such-file", f"{file}: no such file")
     log = coordlog.read(file)
     for record in log.records[-count:] if count > 0 else []:
         print(json.dumps(record))

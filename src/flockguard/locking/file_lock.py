@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 # Only these mean "held elsewhere"; some filesystems say EACCES instead of EWOULDBLOCK.
 CONTENTION = frozenset({errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES})
-FIRST_DELAY = 0.0005
+FIRST_DELAY = 0.00005
 MAX_DELAY = 0.05
 DEFAULT_TIMEOUT = 5.0
 FLAGS = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW

@@ -98,9 +98,13 @@ def write_record(path: str, *, mode: str, agent: str | None) -> None:
     }
     target = record_path(path)
     tmp = f"{target}.{os.getpid()}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW
     try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(record, handle)
+        fd = os.open(tmp, flags, 0o644)  # never through a planted symlink
+        try:
+            os.write(fd, json.dumps(record).encode())
+        finally:
+            os.close(fd)
         os.replace(tmp, target)
     except OSError:
         pass  # the record is a courtesy; the lock itself is held either way

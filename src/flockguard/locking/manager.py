@@ -309,13 +309,12 @@ class Manager:
         return list(self._change(take))
 
     def status(self) -> dict[str, Any]:
-        document: list[dict[str, Any]] = []
+        """The table after a scheduler run (so expired leases are gone), as in locks.json."""
 
-        def look(state: State) -> None:
-            document.append(self._document(state.holders, state.waiters, state.now))
+        def settled(state: State) -> dict[str, Any]:
+            return self._document(state.holders, state.waiters, state.now)
 
-        self._change(look)
-        return document[0]
+        return dict(self._change(lambda state: None, after=settled))
 
     # ---- helpers ---------------------------------------------------------------------------------
 

@@ -158,8 +158,9 @@ def step(
 
 def _waits_for(
     still: list[Waiting], live: list[Holding], now: float, promote_after: float
-) -> dict[str, set[str]]:
-    edges: dict[str, set[str]] = {}
+) -> dict[int, set[str]]:
+    """For each queued request (by id): the agents it waits for."""
+    edges: dict[int, set[str]] = {}
     queue = order(still, now, promote_after)
     for index, request in enumerate(queue):
         targets = {h.agent for h in blockers(request, live)}
@@ -169,7 +170,7 @@ def _waits_for(
             if w.agent != request.agent
             and not compatible(w.mode, w.resource, request.mode, request.resource)
         }
-        edges.setdefault(request.agent, set()).update(targets)
+        edges[request.id] = targets
     return edges
 
 
@@ -179,10 +180,20 @@ def _break_cycles(
     refused: list[tuple[Waiting, str]] = []
     remaining = list(still)
     while True:
-        cycle = _find_cycle(_waits_for(remaining, live, now, promote_after))
+        by_request = _waits_for(remaining, live, now, promote_after)
+        agents: dict[str, set[str]] = {}
+        for request in remaining:
+            agents.setdefault(request.agent, set()).update(by_request.get(request.id, set()))
+        cycle = _find_cycle(agents)
         if not cycle:
             return refused
-        members = [w for w in remaining if w.agent in cycle]
+        # only a request that is itself an edge of the cycle may be refused for it
+        following = {cycle[i]: cycle[(i + 1) % len(cycle)] for i in range(len(cycle))}
+        members = [
+            w
+            for w in remaining
+            if w.agent in following and following[w.agent] in by_request.get(w.id, set())
+        ]
         youngest = max(members, key=lambda w: (w.since, w.id))
         path = " → ".join([*cycle, cycle[0]])
         refused.append(

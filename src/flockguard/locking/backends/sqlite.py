@@ -186,7 +186,16 @@ class SQLiteBackend:
         self.db.execute("DELETE FROM refused WHERE resource = ? AND agent = ?", (resource, agent))
 
     def peek(self, resource: str, agent: str) -> tuple[Holding | None, bool, str]:
-        """Outside any transaction: (the agent's holding, still queued?, refusal reason)."""
+        """(the agent's holding, still queued?, refusal reason), read from one snapshot without
+        taking the write lock (a deferred transaction: WAL gives it a consistent view)."""
+        db = self.db
+        db.execute("BEGIN")
+        try:
+            return self._peek(resource, agent)
+        finally:
+            db.execute("COMMIT")
+
+    def _peek(self, resource: str, agent: str) -> tuple[Holding | None, bool, str]:
         db = self.db
         row = db.execute(
             "SELECT resource, agent, mode, priority, token, since, expires FROM holders "
