@@ -1027,6 +1027,17 @@ def _head_tail(args: list[Arg], fx: Effects) -> None:
     fx.read(_values([a for a in operands if not (a.text[:1] in "+-" and a.text[1:].isdigit())]))
 
 
+# options of grep-like searches that take a value (the value is no path)
+_GREP_VALUED = frozenset(
+    {"-e", "--regexp", "-f", "--file", "-A", "-B", "-C", "-m", "--max-count", "--include",
+     "--exclude", "--exclude-dir", "--color", "--context"}
+)  # fmt: skip
+_RG_VALUED = frozenset(
+    {"-g", "--glob", "-t", "--type", "-T", "--type-not", "-j", "--max-depth", "-M",
+     "--max-columns", "-r", "--replace"}
+)  # fmt: skip
+_GREP_PATTERN = ("-e", "--regexp", "-f", "--file")  # options that give the pattern
+
 _READERS_VALUED = {
     "xxd": frozenset({"-c", "-l", "-s", "-g", "-o", "-n"}),
     "od": frozenset({"-j", "-N", "-A", "-t", "-w", "-S"}),
@@ -1081,58 +1092,11 @@ COMMANDS: dict[str, Callable[[list[Arg], Effects], None]] = {
     "tail": _head_tail,
     "sort": _sort,
     "uniq": _uniq,
-    "grep": _pattern_first(
-        frozenset(
-            {
-                "-e",
-                "--regexp",
-                "-f",
-                "--file",
-                "-A",
-                "-B",
-                "-C",
-                "-m",
-                "--max-count",
-                "--include",
-                "--exclude",
-                "--exclude-dir",
-                "--color",
-                "--context",
-            }
-        ),
-        ("-e", "--regexp", "-f", "--file"),
-    ),
-    "egrep": _pattern_first(frozenset({"-e", "-f", "-A", "-B", "-C", "-m"}), ("-e", "-f")),
-    "fgrep": _pattern_first(frozenset({"-e", "-f", "-A", "-B", "-C", "-m"}), ("-e", "-f")),
-    "zgrep": _pattern_first(frozenset({"-e", "-f", "-A", "-B", "-C", "-m"}), ("-e", "-f")),
-    "rg": _pattern_first(
-        frozenset(
-            {
-                "-e",
-                "--regexp",
-                "-f",
-                "--file",
-                "-A",
-                "-B",
-                "-C",
-                "-m",
-                "-g",
-                "--glob",
-                "-t",
-                "--type",
-                "-T",
-                "--type-not",
-                "-j",
-                "--max-depth",
-                "-M",
-                "--max-columns",
-                "--color",
-                "-r",
-                "--replace",
-            }
-        ),
-        ("-e", "--regexp", "-f", "--file"),
-    ),
+    "grep": _pattern_first(_GREP_VALUED, _GREP_PATTERN),
+    "egrep": _pattern_first(_GREP_VALUED, _GREP_PATTERN),
+    "fgrep": _pattern_first(_GREP_VALUED, _GREP_PATTERN),
+    "zgrep": _pattern_first(_GREP_VALUED, _GREP_PATTERN),
+    "rg": _pattern_first(_GREP_VALUED | _RG_VALUED, _GREP_PATTERN),
     "ag": _pattern_first(frozenset({"-A", "-B", "-C", "-m", "-G"}), ()),
     "awk": _awk,
     "gawk": _awk,

@@ -170,16 +170,17 @@ class SQLiteBackend:
         state.new_waiters.append(stored)
         return stored
 
+    def _note(self, table: str, resource: str, agent: str) -> str:
+        """Why the agent's lease was lost, or its request refused ("" when it was not)."""
+        row = self.db.execute(
+            f"SELECT reason FROM {table} WHERE resource = ? AND agent = ?",  # table: lost/refused
+            (resource, agent),
+        ).fetchone()
+        return str(row[0]) if row else ""
+
     def forget(self, resource: str, agent: str) -> tuple[str, str]:
-        """(lost reason, refused reason) recorded for this agent and resource, then cleared."""
-        db = self.db
-        lost = db.execute(
-            "SELECT reason FROM lost WHERE resource = ? AND agent = ?", (resource, agent)
-        ).fetchone()
-        refused = db.execute(
-            "SELECT reason FROM refused WHERE resource = ? AND agent = ?", (resource, agent)
-        ).fetchone()
-        return (lost[0] if lost else "", refused[0] if refused else "")
+        """(lost reason, refused reason) recorded for this agent and resource."""
+        return self._note("lost", resource, agent), self._note("refused", resource, agent)
 
     def clear_notes(self, resource: str, agent: str) -> None:
         self.db.execute("DELETE FROM lost WHERE resource = ? AND agent = ?", (resource, agent))
@@ -205,10 +206,11 @@ class SQLiteBackend:
         queued = db.execute(
             "SELECT 1 FROM waiters WHERE resource = ? AND agent = ?", (resource, agent)
         ).fetchone()
-        refused = db.execute(
-            "SELECT reason FROM refused WHERE resource = ? AND agent = ?", (resource, agent)
-        ).fetchone()
-        return (Holding(*row) if row else None, bool(queued), refused[0] if refused else "")
+        return (
+            Holding(*row) if row else None,
+            bool(queued),
+            self._note("refused", resource, agent),
+        )
 
 
 def open_backend(state_dir: str) -> SQLiteBackend:
