@@ -31,6 +31,7 @@ SNAPSHOT = "locks.json"
 POLL_FIRST = 0.0005
 POLL_MAX = 0.004
 FULL_STEP_EVERY = 0.05  # a waiter re-runs the scheduler this often (expiry, aging)
+REQUEST_GRACE = 0.5  # seconds a plain request outlives its wait (its asker's last look)
 
 
 class LeaseLost(FlockguardError):
@@ -188,14 +189,22 @@ class Manager:
         def enqueue(state: State) -> None:
             self.backend.clear_notes(resource, agent)
             for held in state.holders:
-                if held.agent == agent and held.resource == resource and _covers(held.mode, mode):
+                if (
+                    held.agent == agent
+                    and held.resource == resource
+                    and _covers(held.mode, mode)
+                    and held.expires > state.now  # an expired lease is gone, not renewable
+                ):
                     index = state.holders.index(held)  # already held as strongly: renew it
                     state.holders[index] = held.replace(expires=state.now + ttl)
                     return
             mine = [w for w in state.waiters if w.agent == agent and w.resource == resource]
-            lapse = state.now + max(ttl, wait)
+            # a queued request lives for its lease's length; a plain one only while its asker
+            # waits (plus a grace for the asker's last look), so a dead asker's request lapses
+            lapse = state.now + (max(ttl, wait) if keep_queued else wait + REQUEST_GRACE)
             if mine:
                 index = state.waiters.index(mine[0])
+                # its place in the queue (priority, arrival) is kept
                 state.waiters[index] = mine[0].replace(mode=mode, expires=lapse, ttl=ttl)
                 return
             self.backend.enqueue(

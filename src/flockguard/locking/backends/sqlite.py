@@ -63,9 +63,23 @@ class SQLiteBackend:
     def __init__(self, path: str, *, busy_timeout: float = 10.0) -> None:
         self.path = path
         self.db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+        deadline = time.monotonic() + busy_timeout
+        delay = 0.005
+        while True:
+            try:
+                # switching a new file to WAL answers "locked" at once, busy timeout or not,
+                # while another connection writes it: retry until the deadline
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
 
     def close(self) -> None:
         self.db.close()
