@@ -218,6 +218,13 @@ class Manager:
                 None,
             )  # fmt: skip
 
+        def keep_alive(state: State) -> None:
+            """The asker still waits: its request outlives this look by the grace again."""
+            for index, waiting in enumerate(state.waiters):
+                if waiting.agent == agent and waiting.resource == resource:
+                    expires = max(waiting.expires, state.now + REQUEST_GRACE)
+                    state.waiters[index] = waiting.replace(expires=expires)
+
         granted = self._change(enqueue, after=mine)
         if granted is not None:
             return Grant(
@@ -232,13 +239,21 @@ class Manager:
                     True, resource, holding.mode, agent,
                     token=holding.token, expires_at=holding.expires,
                 )  # fmt: skip
-            if refused or not queued:
-                return self._not_granted(resource, mode, agent, refused or "request lapsed")
+            if refused:
+                return self._not_granted(resource, mode, agent, refused)
             now = time.monotonic()
             if now >= deadline:
                 break
+            if not queued:  # lapsed while this asker was descheduled: it is alive, ask again
+                granted = self._change(enqueue, after=mine)
+                if granted is not None:
+                    return Grant(
+                        True, resource, granted.mode, agent,
+                        token=granted.token, expires_at=granted.expires,
+                    )  # fmt: skip
+                continue
             if now - last_step >= FULL_STEP_EVERY:
-                self._change(lambda state: None)  # expiry and aging need a scheduler run
+                self._change(keep_alive)  # expiry and aging need a scheduler run
                 last_step = now
                 continue
             time.sleep(min(delay * random.uniform(0.5, 1.0), deadline - now))
