@@ -150,6 +150,10 @@ def _decide(platform: Platform, name: str, raw: bytes, started: float) -> Respon
     else:
         config = config or _default_policy(action.cwd or os.getcwd())
         decision = _evaluate(action, config)
+        if decision.outcome == model.ASK and not platform.CAN_ASK and root is not None:
+            from flockguard.approvals import settle
+
+            decision = settle(decision, root, name)
     _audit(root, decision, started)
     return platform.render(decision)
 

@@ -32,6 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lock": ("flockguard.cli.lock", "acquire, release, renew or break an orchestrator lock"),
     "status": ("flockguard.cli.status", "show every lock holder and waiter"),
     "precommit": ("flockguard.cli.precommit", "refuse a commit touching paths others hold"),
+    "approve": (
+        "flockguard.cli.approve",
+        "approve a checkpoint action for an agent that cannot ask",
+    ),
     "demo": ("flockguard.cli.demo", "run simulated agents against a throw-away repository"),
 }
 

@@ -8,4 +8,11 @@ from __future__ import annotations
 
 INSTALLERS: dict[str, str] = {
     "claude-code": "flockguard.install.claude_code",
+    "gemini-cli": "flockguard.install.gemini_cli",
+    "windsurf": "flockguard.install.windsurf",
+    "cursor": "flockguard.install.cursor",
+    "codex": "flockguard.install.codex",
+    "copilot": "flockguard.install.copilot",
+    "cline": "flockguard.install.cline",
+    "kiro": "flockguard.install.kiro",
 }

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     class Platform(Protocol):
         NAME: str
+        CAN_ASK: bool  # False: checkpoint findings become a refusal with an approval id
 
         def parse(self, payload: Mapping[str, Any]) -> Action: ...
 
@@ -27,6 +28,13 @@ if TYPE_CHECKING:
 
 PLATFORMS: dict[str, str] = {
     "claude-code": "flockguard.platforms.claude_code",
+    "gemini-cli": "flockguard.platforms.gemini_cli",
+    "windsurf": "flockguard.platforms.windsurf",
+    "cursor": "flockguard.platforms.cursor",
+    "codex": "flockguard.platforms.codex",
+    "copilot": "flockguard.platforms.copilot",
+    "cline": "flockguard.platforms.cline",
+    "kiro": "flockguard.platforms.kiro",
 }
 
 

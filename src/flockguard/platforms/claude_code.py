@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from flockguard.model import Decision
 
 NAME = "claude-code"
+CAN_ASK = True
 
 # tool -> the tool_input key holding the path
 WRITE_TOOLS = {"Write": "file_path", "Edit": "file_path", "MultiEdit": "file_path",
