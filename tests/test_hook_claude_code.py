@@ -458,3 +458,22 @@ def test_many_warnings_stay_within_claude_output_cap(repo: pathlib.Path) -> None
     assert result.code == 0, result.stderr
     assert "FG103" in result.json["systemMessage"]
     assert len(result.stdout) <= 10_000, len(result.stdout)
+
+
+def test_vs_code_running_the_claude_hook_file_is_understood(repo: pathlib.Path) -> None:
+    """VS Code's agent runs .claude/settings.json hooks with its own tool ids, camelCase keys
+    and `hookEventName`; it reads Claude's answer (research/hook-protocols.md §7.7)."""
+    payload = {
+        "timestamp": "2026-11-27T10:00:00.000Z",
+        "cwd": str(repo),
+        "sessionId": "vscode-1234",
+        "hookEventName": "PreToolUse",
+        "tool_name": "create_file",
+        "tool_input": {"filePath": str(repo / ".flockguard" / "config.toml"), "content": "x"},
+        "tool_use_id": "call_1",
+    }
+    result = run_hook(repo, payload)
+    assert result.decision == "deny" and "FG101" in result.reason
+    terminal = {**payload, "tool_name": "run_in_terminal", "tool_input": {"command": "cat .env"}}
+    assert run_hook(repo, terminal).decision == "deny"
+    assert audit(repo)[-1]["session"] == "vscode-1234"

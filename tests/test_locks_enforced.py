@@ -204,3 +204,13 @@ def test_precommit_does_not_overwrite_a_foreign_hook(repo: pathlib.Path) -> None
 def test_weaker_locks_do_not_refuse_reads(repo: pathlib.Path, mode: str) -> None:
     assert lock(repo, "acquire", "notes.md", "--mode", mode, agent="codex:1").returncode == 0
     assert run_hook(repo, claude(repo, "Read", file_path=str(repo / "notes.md"))).json == {}
+
+
+def test_a_write_awaiting_approval_takes_no_lease(repo: pathlib.Path) -> None:
+    """Only an allowed write claims its file: a person may still refuse one that asks."""
+    asked = run_hook(
+        repo, claude(repo, "Write", session="aaaaaaaa-1", file_path=str(repo / ".env"), content="x")
+    )
+    assert asked.decision == "ask"
+    status = json.loads(run_fg("status", "--json", cwd=repo).stdout)
+    assert [h for h in status["holders"] if h["resource"] == ".env"] == []

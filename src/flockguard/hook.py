@@ -58,6 +58,18 @@ def _root_from_targets(action: Action) -> str | None:
     return None
 
 
+def sniff(name: str, payload: dict[str, object]) -> str:
+    """The agent that really sent ``payload``: Cursor and Copilot run Claude Code's hook files
+    (research/hook-protocols.md §1.2), each with its own payload shape and answer dialect."""
+    if "cursor_version" in payload or "conversation_id" in payload:
+        caller = "cursor"
+    elif "toolName" in payload and "hook_event_name" not in payload:
+        caller = "copilot"  # Copilot CLI's camelCase form
+    else:
+        return name
+    return caller if caller in PLATFORMS else name
+
+
 def _json_type(value: object) -> str:
     names = {
         list: "an array",
@@ -120,6 +132,9 @@ def _decide(platform: Platform, name: str, raw: bytes, started: float) -> Respon
             raise InputError(
                 f"{name} hook expected a JSON object on stdin, got {_json_type(payload)}"
             )
+        caller = sniff(name, payload)
+        if caller != name:  # another agent runs this agent's hook file: answer in its dialect
+            name, platform = caller, load(caller)
         action = platform.parse(payload)
     except InputError as exc:
         root = _root_from_env("")
@@ -154,6 +169,8 @@ def _decide(platform: Platform, name: str, raw: bytes, started: float) -> Respon
             from flockguard.approvals import settle
 
             decision = settle(decision, root, name)
+        if root is not None and decision.outcome in (model.ALLOW, model.WARN):
+            decision = _claim(decision, config)
     _audit(root, decision, started)
     return platform.render(decision)
 
@@ -171,6 +188,29 @@ def _evaluate(action: Action, config: Config) -> Decision:
     from flockguard.engine import evaluate
 
     return evaluate(action, config)
+
+
+def _claim(decision: Decision, config: Config) -> Decision:
+    """An allowed write leases its files to the agent (``[locks] auto_claim``)."""
+    action = decision.action
+    if action.kind not in model.MUTATING or not config.locks.auto_claim:
+        return decision
+    paths = [
+        p
+        for kind in ("write", "delete")
+        for p in decision.paths.get(kind, ())
+        if p and not p.startswith("/")
+    ]
+    if not paths:
+        return decision
+    from flockguard.validators.locks import claim
+
+    raced = tuple(claim(config.root, paths, action.agent, config.locks))
+    if not raced:
+        return decision
+    return Decision(
+        action, decision.findings + raced, paths=decision.paths, context=decision.context
+    )
 
 
 def _crash_log(error: BaseException) -> str:

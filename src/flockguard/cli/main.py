@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("flockguard.cli.init", "set up flockguard in a repository and wire agent hooks"),
+    "install": ("flockguard.cli.init", "wire agents' hooks and the lock-protocol skill"),
     "uninstall": ("flockguard.cli.uninstall", "remove exactly flockguard's hook entries"),
+    "doctor": ("flockguard.cli.doctor", "check each agent's wiring and what is left to do"),
     "explain": ("flockguard.cli.explain", "say which path class and rule apply to a path, and why"),
     "shell": ("flockguard.cli.shell", "show what a shell command may read, write or delete"),
     "record": ("flockguard.cli.record", "append to, tail or recover a JSONL coordination file"),

@@ -29,5 +29,9 @@ def run(*, repo: str, agents: str) -> int:
         console.print(
             f"  {'[green]removed[/]' if changed else '[dim]nothing to remove[/]'} {where}"
         )
+    from flockguard.install import skill
+
+    for relative in skill.uninstall(root):
+        console.print(f"  [green]removed[/] the lock-protocol skill from {relative}")
     console.print("The policy in .flockguard/ is kept; delete it by hand if you want it gone.")
     return 0

@@ -24,11 +24,14 @@ if TYPE_CHECKING:
 NAME = "claude-code"
 CAN_ASK = True
 
-# tool -> the tool_input key holding the path
+# tool -> the tool_input key holding the path. VS Code runs Claude's hook files with its own
+# tool ids and camelCase keys, and reads Claude's answer (research/hook-protocols.md §7.7).
 WRITE_TOOLS = {"Write": "file_path", "Edit": "file_path", "MultiEdit": "file_path",
-               "NotebookEdit": "notebook_path"}  # fmt: skip
-READ_TOOLS = {"Read": "file_path"}
-SHELL_TOOLS = frozenset({"Bash", "Monitor", "PowerShell"})
+               "NotebookEdit": "notebook_path", "create_file": "filePath",
+               "replace_string_in_file": "filePath", "multi_replace_string_in_file": "filePath",
+               "editFiles": "filePath", "insert_edit_into_file": "filePath"}  # fmt: skip
+READ_TOOLS = {"Read": "file_path", "read_file": "filePath"}
+SHELL_TOOLS = frozenset({"Bash", "Monitor", "PowerShell", "run_in_terminal"})
 EVENTS = {
     "SessionStart": model.SESSION_START,
     "SessionEnd": model.SESSION_END,
@@ -57,10 +60,10 @@ def _tool_kind(tool: str) -> str:
 
 
 def parse(payload: Mapping[str, Any]) -> Action:
-    event = payload.get("hook_event_name")
+    event = payload.get("hook_event_name", payload.get("hookEventName"))  # VS Code: camelCase
     if not isinstance(event, str) or not event:
         raise InputError("Claude Code payload has no 'hook_event_name'", model.UNKNOWN)
-    session = payload.get("session_id")
+    session = payload.get("session_id", payload.get("sessionId"))
     session = session if isinstance(session, str) else ""
     subagent = payload.get("agent_id")
     agent = f"{NAME}:{session[:8]}" + (f"/{subagent}" if isinstance(subagent, str) else "")

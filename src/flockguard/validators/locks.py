@@ -1,7 +1,8 @@
-"""Orchestrator locks, enforced when an agent acts (FG701, FG702) and claimed by its edits.
+"""Orchestrator locks, enforced when an agent acts (FG701, FG702), and claimed by its edits.
 
 It reads the published table (``.flockguard/state/locks.json``: plain JSON, no SQLite on the
-hot path) and opens the lock manager only to claim or renew the acting agent's own lease.
+hot path). Claiming (:func:`claim`) runs after the decision, and only for an allowed write: a
+write a person has yet to approve must not hold a lease meanwhile.
 """
 
 from __future__ import annotations
@@ -74,14 +75,11 @@ def check(action: Action, ctx: Context) -> Iterator[Finding]:
     now = time.time()
     me = action.agent
     writing = [t for t in (*ctx.writes, *ctx.deletes) if t.inside and t.names]
-    claims: list[str] = []
     for target in writing:
         path = target.names[-1] if len(target.names) > 1 else target.names[0]
         others = _holding(document, path, GUARDING, now, me)
         if others:
             yield _refusal(target, others[0], now)
-        elif ctx.config.locks.auto_claim and _claimable(path):
-            claims.append(path)
     for target in ctx.reads:
         if not (target.inside and target.names):
             continue
@@ -98,8 +96,6 @@ def check(action: Action, ctx: Context) -> Iterator[Finding]:
                     path=target.shown,
                 )
                 break
-    if claims and me:
-        yield from _claim(root, claims, me, document, ctx.config.locks, now)
 
 
 def _refusal(target: Target, holder: dict[str, Any], now: float) -> Finding:
@@ -117,15 +113,13 @@ def _refusal(target: Target, holder: dict[str, Any], now: float) -> Finding:
     )
 
 
-def _claim(
-    root: str,
-    paths: list[str],
-    me: str,
-    document: dict[str, Any],
-    settings: LockSettings,
-    now: float,
-) -> Iterator[Finding]:
-    """Take (or renew when half spent) a write lease on each file this agent edits."""
+def claim(root: str, paths: list[str], me: str, settings: LockSettings) -> Iterator[Finding]:
+    """Take (or renew when half spent) a write lease on each file an allowed edit touches."""
+    paths = [p for p in paths if _claimable(p)]
+    if not (paths and me and settings.auto_claim):
+        return
+    document = snapshot(root)
+    now = time.time()
     mine = {
         h["resource"]: h
         for h in document.get("holders", [])
