@@ -1,0 +1,122 @@
+"""GitHub Copilot CLI / cloud agent: ``.github/hooks/flockguard.json`` (hook-protocols.md §7.1-7.2).
+
+Copilot reads every ``.github/hooks/*.json``; ours is a file of its own, but it is treated like
+a shared one: our handlers carry a marker comment at the end of their ``bash`` command, so
+uninstall removes exactly those, and a file we created goes away again. camelCase event keys
+select Copilot's native payloads. Those carry no event name, so each handler names its event in
+``env``. Only ``bash`` is written: the cloud agent honours nothing else, and a quoted path with
+arguments is not a PowerShell command (Windows is not wired).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+
+from flockguard.install import jsonfile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+NAME = "copilot"
+MARKER = "# flockguard:managed"
+TIMEOUT = 10  # seconds; Copilot lets a tool call through when its hook times out
+EVENT_ENV = "FLOCKGUARD_COPILOT_EVENT"  # read by flockguard.platforms.copilot
+EVENTS = ("preToolUse", "postToolUse", "userPromptSubmitted", "sessionStart", "sessionEnd")
+
+
+def settings_path(root: str) -> str:
+    return os.path.join(root, ".github", "hooks", "flockguard.json")
+
+
+def command(hook: str) -> str:
+    return f"{shlex.quote(hook)} {NAME} {MARKER}"
+
+
+def is_ours(handler: object) -> bool:
+    return (
+        isinstance(handler, dict)
+        and isinstance(handler.get("bash"), str)
+        and handler["bash"].rstrip().endswith(MARKER)
+    )
+
+
+def _handler(hook: str, event: str) -> dict[str, Any]:
+    # no matcher: every tool reaches flockguard, which decides what matters
+    return {
+        "type": "command",
+        "bash": command(hook),
+        "env": {EVENT_ENV: event},
+        "timeoutSec": TIMEOUT,
+    }
+
+
+def _without_ours(hooks: dict[str, Any]) -> dict[str, Any]:
+    kept: dict[str, Any] = {}
+    for event, handlers in hooks.items():
+        if not isinstance(handlers, list):
+            kept[event] = handlers
+            continue
+        remaining = [h for h in handlers if not is_ours(h)]
+        if remaining or not handlers:
+            kept[event] = remaining
+    return kept
+
+
+def _ours(document: dict[str, Any] | None) -> dict[str, list[Any]]:
+    hooks = (document or {}).get("hooks")
+    found: dict[str, list[Any]] = {}
+    for event, handlers in (hooks if isinstance(hooks, dict) else {}).items():
+        for handler in handlers if isinstance(handlers, list) else []:
+            if is_ours(handler):
+                found.setdefault(event, []).append(handler)
+    return found
+
+
+def wired(document: dict[str, Any], hook: str) -> dict[str, Any]:
+    """``document`` with exactly our handlers, for ``hook``, and everything else as it was."""
+    hooks = document.get("hooks")
+    hooks = _without_ours(hooks) if isinstance(hooks, dict) else {}
+    for event in EVENTS:
+        existing = hooks.get(event)
+        hooks[event] = [*(existing if isinstance(existing, list) else []), _handler(hook, event)]
+    return {"version": document.get("version", 1), **document, "hooks": hooks}
+
+
+def install(root: str, hook: str) -> bool:
+    path = settings_path(root)
+    text = jsonfile.read_text(path)
+    document = None if text is None else jsonfile.parse(path, text)
+    new = wired(document or {}, hook)
+    if document is not None and _ours(document) == _ours(new):
+        return False
+    if not _ours(document):
+        jsonfile.keep_pristine(root, NAME, text)
+    style = jsonfile.Style.of(text) if text else jsonfile.Style()
+    jsonfile.write(path, style.dump(new))
+    return True
+
+
+def uninstall(root: str) -> bool:
+    path = settings_path(root)
+    document, style = jsonfile.read(path)
+    if not document or not isinstance(document.get("hooks"), dict):
+        return False
+    hooks = _without_ours(document["hooks"])
+    if hooks == document["hooks"]:
+        return False
+    new = {**document, "hooks": hooks}
+    known, before = jsonfile.pristine(root, NAME)
+    if known and before is not None and jsonfile.parse(path, before) == new:
+        jsonfile.write(path, before)  # nothing else changed: the very bytes we found
+        return True
+    if not hooks and set(new) <= {"version", "hooks"}:
+        os.unlink(path)  # only our handlers were in it: leave no empty file behind
+        for directory in (os.path.dirname(path), os.path.dirname(os.path.dirname(path))):
+            with contextlib.suppress(OSError):  # the directory may hold other files
+                os.rmdir(directory)
+        return True
+    jsonfile.write(path, style.dump(new))
+    return True
