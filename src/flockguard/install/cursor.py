@@ -1,0 +1,141 @@
+"""Cursor: hook entries in ``.cursor/hooks.json`` (research/hook-protocols.md §4.1-4.2).
+
+The file is ``{"version": 1, "hooks": {event: [handler, ...]}}`` with flat handlers (no matcher
+groups). Ours are recognised by a marker comment at the end of their command; Cursor runs the
+command through a shell, and were it ever split into argv instead, ``flockguard-hook`` reads only
+its first argument, so the marker stays harmless either way.
+
+Layers: a shell command fires both ``preToolUse`` (``Shell``) and ``beforeShellExecution``, so
+``preToolUse`` is matched only to the tools without a granular event of ours (``Write``, ``Read``,
+``Grep``, ``Delete``) and shell and MCP calls are judged once, on their granular events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+
+from flockguard.install import jsonfile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+NAME = "cursor"
+MARKER = "# flockguard:managed"
+TIMEOUT = 10  # seconds
+# event -> (matcher or None, failClosed): gates fail closed, so a crashed hook blocks
+EVENTS: dict[str, tuple[str | None, bool]] = {
+    "preToolUse": ("Write|Read|Grep|Delete", True),
+    "beforeShellExecution": (None, True),
+    "beforeMCPExecution": (None, True),
+    "afterFileEdit": (None, False),
+    "beforeSubmitPrompt": (None, False),
+    "sessionStart": (None, False),
+    "sessionEnd": (None, False),
+}
+
+
+def settings_path(root: str) -> str:
+    return os.path.join(root, ".cursor", "hooks.json")
+
+
+def command(hook: str) -> str:
+    return f"{shlex.quote(hook)} {NAME} {MARKER}"
+
+
+def is_ours(handler: object) -> bool:
+    return (
+        isinstance(handler, dict)
+        and isinstance(handler.get("command"), str)
+        and handler["command"].rstrip().endswith(MARKER)
+    )
+
+
+def _handler(hook: str, event: str) -> dict[str, Any]:
+    matcher, fail_closed = EVENTS[event]
+    handler: dict[str, Any] = {"command": command(hook), "type": "command", "timeout": TIMEOUT}
+    if matcher:
+        handler["matcher"] = matcher
+    if fail_closed:
+        handler["failClosed"] = True
+    return handler
+
+
+def _without_ours(hooks: dict[str, Any]) -> dict[str, Any]:
+    """``hooks`` with our handlers removed, and events we emptied dropped."""
+    kept: dict[str, Any] = {}
+    for event, handlers in hooks.items():
+        if not isinstance(handlers, list) or not any(is_ours(h) for h in handlers):
+            kept[event] = handlers
+            continue
+        remaining = [h for h in handlers if not is_ours(h)]
+        if remaining:
+            kept[event] = remaining
+    return kept
+
+
+def wired(document: dict[str, Any], hook: str) -> dict[str, Any]:
+    """``document`` with exactly our entries, for ``hook``, and everything else as it was."""
+    hooks = document.get("hooks")
+    hooks = _without_ours(hooks) if isinstance(hooks, dict) else {}
+    for event in EVENTS:
+        existing = hooks.get(event)
+        hooks[event] = [*(existing if isinstance(existing, list) else []), _handler(hook, event)]
+    new = {**document, "hooks": hooks}
+    if "version" not in new:
+        new = {"version": 1, **new}
+    return new
+
+
+def _ours(document: dict[str, Any] | None) -> dict[str, list[Any]]:
+    hooks = (document or {}).get("hooks")
+    found: dict[str, list[Any]] = {}
+    for event, handlers in (hooks if isinstance(hooks, dict) else {}).items():
+        for handler in handlers if isinstance(handlers, list) else []:
+            if is_ours(handler):
+                found.setdefault(event, []).append(handler)
+    return found
+
+
+def install(root: str, hook: str) -> bool:
+    path = settings_path(root)
+    text = jsonfile.read_text(path)
+    document = None if text is None else jsonfile.parse(path, text)
+    new = wired(document or {}, hook)
+    if document is not None and _ours(document) == _ours(new):
+        return False  # already wired exactly so
+    if not _ours(document):
+        jsonfile.keep_pristine(root, NAME, text)
+    style = jsonfile.Style.of(text) if text else jsonfile.Style()
+    jsonfile.write(path, style.dump(new))
+    return True
+
+
+def uninstall(root: str) -> bool:
+    path = settings_path(root)
+    document, style = jsonfile.read(path)
+    if not document or not isinstance(document.get("hooks"), dict):
+        return False
+    hooks = _without_ours(document["hooks"])
+    if hooks == document["hooks"]:
+        return False
+    new = {**document, "hooks": hooks}
+    known, before = jsonfile.pristine(root, NAME)
+    if known and before is not None and jsonfile.parse(path, before) == new:
+        jsonfile.write(path, before)  # nothing else changed since we installed: same bytes
+        return True
+    if _only_ours_left(new):
+        os.unlink(path)  # nothing of anyone else's is left in it: leave no empty file behind
+        with contextlib.suppress(OSError):  # the directory may hold other files
+            os.rmdir(os.path.dirname(path))
+        return True
+    jsonfile.write(path, style.dump(new))
+    return True
+
+
+def _only_ours_left(document: dict[str, Any]) -> bool:
+    """Nothing but the skeleton we wrote: ``{"version": 1, "hooks": {}}``."""
+    rest = {k: v for k, v in document.items() if k not in ("version", "hooks")}
+    return not rest and not document.get("hooks") and document.get("version", 1) == 1
