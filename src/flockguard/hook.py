@@ -70,6 +70,39 @@ def sniff(name: str, payload: dict[str, object]) -> str:
     return caller if caller in PLATFORMS else name
 
 
+FIRED_DIR = os.path.join(".flockguard", "state", "fired")
+FIRED_FOR = 60.0  # seconds within which a second firing counts as the same action
+
+
+def _fired_before(root: str | None, action: Action) -> bool:
+    """Whether this very action was already judged through another hook file.
+
+    Cursor runs both its own hooks and Claude Code's: one shell command arrives as
+    `beforeShellExecution` and as `preToolUse`, with the same `generation_id`. Both are judged
+    alike (the answer must come in each call's dialect), but only the first is audited.
+    """
+    generation = action.raw.get("generation_id") if action.raw else None
+    if root is None or not isinstance(generation, str):
+        return False
+    import zlib
+
+    text = f"{generation}|{action.kind}|{action.command}|{action.reads}|{action.writes}"
+    mark = os.path.join(root, FIRED_DIR, f"{zlib.crc32(text.encode('utf-8', 'replace')):08x}")
+    now = time.time()
+    try:
+        if now - os.stat(mark).st_mtime < FIRED_FOR:
+            return True
+    except OSError:
+        pass
+    try:
+        os.makedirs(os.path.dirname(mark), exist_ok=True)
+        with open(mark, "w", encoding="utf-8"):
+            pass
+    except OSError:
+        return False
+    return False
+
+
 def _json_type(value: object) -> str:
     names = {
         list: "an array",
@@ -171,7 +204,8 @@ def _decide(platform: Platform, name: str, raw: bytes, started: float) -> Respon
             decision = settle(decision, root, name)
         if root is not None and decision.outcome in (model.ALLOW, model.WARN):
             decision = _claim(decision, config)
-    _audit(root, decision, started)
+    if not _fired_before(root, action):
+        _audit(root, decision, started)
     return platform.render(decision)
 
 

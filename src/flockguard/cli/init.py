@@ -73,9 +73,9 @@ def run(*, repo: str, agents: str) -> int:
         mark = "[green]written  [/]" if changed else "[dim]unchanged[/]"
         console.print(f"  {mark} {where}")
     console.print(f"  hook command: {hook}")
-    if "claude-code" in names:
-        console.print(
-            "Claude Code runs project hooks once you accept its workspace-trust dialog; "
-            "`/hooks` in Claude Code lists them."
-        )
+    from flockguard.cli.doctor import TRUST
+
+    for name in names:
+        console.print(f"  to do in {name}: {TRUST[name]}")
+    console.print("`flockguard doctor` checks the wiring of every agent.")
     return 0
