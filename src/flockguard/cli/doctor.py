@@ -21,7 +21,7 @@ TRUST: dict[str, str] = {
     "claude-code": "accept the workspace-trust dialog; `/hooks` in Claude Code lists the hooks",
     "gemini-cli": "trust this folder (Gemini CLI's trusted folders) so project hooks load",
     "cursor": "hooks load on restart; check Settings → Hooks for errors",
-    "windsurf": "reload Windsurf so Cascade picks up .windsurf/hooks.json",
+    "windsurf": "reload Windsurf so Cascade picks up its hooks file",
     "codex": "review and approve the hooks with `/hooks` in Codex",
     "copilot": "no step: Copilot CLI reads .github/hooks on start",
     "cline": "enable hooks in Cline's settings; the scripts must stay executable",
