@@ -71,3 +71,19 @@ def test_cline_scripts_stay_executable(tmp_path: pathlib.Path) -> None:
     run_fg("init", "--agents", "cline", cwd=tmp_path)
     scripts = list((tmp_path / ".clinerules" / "hooks").iterdir())
     assert scripts and all(p.stat().st_mode & stat.S_IXUSR for p in scripts)
+
+
+def test_copilot_running_the_claude_hook_file_is_answered_as_copilot(repo: pathlib.Path) -> None:
+    """Copilot CLI reads .claude/settings.json and sends its PascalCase form (§7.4)."""
+    payload = {
+        "hook_event_name": "PreToolUse",
+        "session_id": "copilot-5678",
+        "timestamp": "2026-11-27T10:00:00.000Z",
+        "cwd": str(repo),
+        "tool_name": "Bash",
+        "tool_input": {"command": "cat .env"},
+    }
+    result = run_hook(repo, payload, platform="claude-code")
+    answer = json.loads(result.stdout)
+    assert answer["permissionDecision"] == "deny" and "FG201" in answer["permissionDecisionReason"]
+    assert audit(repo)[-1]["platform"] == "copilot"

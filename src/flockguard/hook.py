@@ -65,6 +65,13 @@ def sniff(name: str, payload: dict[str, object]) -> str:
         caller = "cursor"
     elif "toolName" in payload and "hook_event_name" not in payload:
         caller = "copilot"  # Copilot CLI's camelCase form
+    elif (
+        "hook_event_name" in payload
+        and isinstance(payload.get("timestamp"), str)
+        and "transcript_path" not in payload
+        and "permission_mode" not in payload
+    ):
+        caller = "copilot"  # Copilot CLI running Claude's hook file: its PascalCase form
     else:
         return name
     return caller if caller in PLATFORMS else name

@@ -26,6 +26,8 @@ TRUST: dict[str, str] = {
     "copilot": "no step: Copilot CLI reads .github/hooks on start",
     "cline": "enable hooks in Cline's settings; the scripts must stay executable",
     "kiro": "trust the workspace in Kiro so its hooks run",
+    "opencode": "restart OpenCode so it loads the flockguard plugin; a plugin that fails to load "
+    "is skipped silently, so check `flockguard doctor` after upgrades",
 }
 
 

@@ -23,6 +23,7 @@ SIGNS: dict[str, tuple[str, ...]] = {
     "copilot": (".github/hooks", ".github/copilot", ".github/instructions"),
     "cline": (".clinerules",),
     "kiro": (".kiro",),
+    "opencode": (".opencode", "opencode.json"),
 }
 
 

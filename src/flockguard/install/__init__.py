@@ -15,4 +15,5 @@ INSTALLERS: dict[str, str] = {
     "copilot": "flockguard.install.copilot",
     "cline": "flockguard.install.cline",
     "kiro": "flockguard.install.kiro",
+    "opencode": "flockguard.install.opencode",
 }

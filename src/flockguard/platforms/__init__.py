@@ -35,6 +35,7 @@ PLATFORMS: dict[str, str] = {
     "copilot": "flockguard.platforms.copilot",
     "cline": "flockguard.platforms.cline",
     "kiro": "flockguard.platforms.kiro",
+    "opencode": "flockguard.platforms.opencode",
 }
 
 
