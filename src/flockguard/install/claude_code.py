@@ -6,7 +6,6 @@ removes exactly those and never a person's own hooks.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
 
@@ -99,40 +98,15 @@ def _ours(document: dict[str, Any] | None) -> dict[str, list[Any]]:
 
 
 def install(root: str, hook: str) -> bool:
-    path = settings_path(root)
-    text = jsonfile.read_text(path)
-    document = None if text is None else jsonfile.parse(path, text)
-    new = wired(document or {}, hook)
-    if document is not None and _ours(document) == _ours(new):
-        return False  # already wired exactly so: leave the file (and our entries' places) alone
-    if not _ours(document):
-        jsonfile.keep_pristine(root, NAME, text)
-    style = jsonfile.Style.of(text) if text else jsonfile.Style()
-    jsonfile.write(path, style.dump(new))
-    return True
+    return jsonfile.install_hooks(
+        root, NAME, settings_path(root), lambda document: wired(document, hook), _ours
+    )
 
 
 def uninstall(root: str) -> bool:
-    path = settings_path(root)
-    document, style = jsonfile.read(path)
-    if not document or not isinstance(document.get("hooks"), dict):
-        return False
-    hooks = _without_ours(document["hooks"])
-    if hooks == document["hooks"]:
-        return False
-    if hooks:
-        new = {**document, "hooks": hooks}
-    else:
-        new = {key: value for key, value in document.items() if key != "hooks"}
-    known, before = jsonfile.pristine(root, NAME)
-    if known and before is not None and jsonfile.parse(path, before) == new:
-        # nothing else changed since we installed: give back the very bytes we found
-        jsonfile.write(path, before)
-        return True
-    if not new:
-        os.unlink(path)  # only our entries were in it: leave no empty file behind
-        with contextlib.suppress(OSError):  # the directory may hold other files
-            os.rmdir(os.path.dirname(path))
-        return True
-    jsonfile.write(path, style.dump(new))
-    return True
+    return jsonfile.uninstall_hooks(
+        root,
+        NAME,
+        settings_path(root),
+        lambda document: jsonfile.hooks_without(document, _without_ours(document["hooks"])),
+    )

@@ -10,7 +10,6 @@ arguments is not a PowerShell command (Windows is not wired).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
 
@@ -86,37 +85,17 @@ def wired(document: dict[str, Any], hook: str) -> dict[str, Any]:
 
 
 def install(root: str, hook: str) -> bool:
-    path = settings_path(root)
-    text = jsonfile.read_text(path)
-    document = None if text is None else jsonfile.parse(path, text)
-    new = wired(document or {}, hook)
-    if document is not None and _ours(document) == _ours(new):
-        return False
-    if not _ours(document):
-        jsonfile.keep_pristine(root, NAME, text)
-    style = jsonfile.Style.of(text) if text else jsonfile.Style()
-    jsonfile.write(path, style.dump(new))
-    return True
+    return jsonfile.install_hooks(
+        root, NAME, settings_path(root), lambda document: wired(document, hook), _ours
+    )
 
 
 def uninstall(root: str) -> bool:
-    path = settings_path(root)
-    document, style = jsonfile.read(path)
-    if not document or not isinstance(document.get("hooks"), dict):
-        return False
-    hooks = _without_ours(document["hooks"])
-    if hooks == document["hooks"]:
-        return False
-    new = {**document, "hooks": hooks}
-    known, before = jsonfile.pristine(root, NAME)
-    if known and before is not None and jsonfile.parse(path, before) == new:
-        jsonfile.write(path, before)  # nothing else changed: the very bytes we found
-        return True
-    if not hooks and set(new) <= {"version", "hooks"}:
-        os.unlink(path)  # only our handlers were in it: leave no empty file behind
-        for directory in (os.path.dirname(path), os.path.dirname(os.path.dirname(path))):
-            with contextlib.suppress(OSError):  # the directory may hold other files
-                os.rmdir(directory)
-        return True
-    jsonfile.write(path, style.dump(new))
-    return True
+    return jsonfile.uninstall_hooks(
+        root,
+        NAME,
+        settings_path(root),
+        lambda document: {**document, "hooks": _without_ours(document["hooks"])},
+        empty=lambda new: not new.get("hooks") and set(new) <= {"version", "hooks"},
+        prune=2,
+    )

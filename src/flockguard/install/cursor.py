@@ -12,7 +12,6 @@ Layers: a shell command fires both ``preToolUse`` (``Shell``) and ``beforeShellE
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
 
@@ -100,39 +99,19 @@ def _ours(document: dict[str, Any] | None) -> dict[str, list[Any]]:
 
 
 def install(root: str, hook: str) -> bool:
-    path = settings_path(root)
-    text = jsonfile.read_text(path)
-    document = None if text is None else jsonfile.parse(path, text)
-    new = wired(document or {}, hook)
-    if document is not None and _ours(document) == _ours(new):
-        return False  # already wired exactly so
-    if not _ours(document):
-        jsonfile.keep_pristine(root, NAME, text)
-    style = jsonfile.Style.of(text) if text else jsonfile.Style()
-    jsonfile.write(path, style.dump(new))
-    return True
+    return jsonfile.install_hooks(
+        root, NAME, settings_path(root), lambda document: wired(document, hook), _ours
+    )
 
 
 def uninstall(root: str) -> bool:
-    path = settings_path(root)
-    document, style = jsonfile.read(path)
-    if not document or not isinstance(document.get("hooks"), dict):
-        return False
-    hooks = _without_ours(document["hooks"])
-    if hooks == document["hooks"]:
-        return False
-    new = {**document, "hooks": hooks}
-    known, before = jsonfile.pristine(root, NAME)
-    if known and before is not None and jsonfile.parse(path, before) == new:
-        jsonfile.write(path, before)  # nothing else changed since we installed: same bytes
-        return True
-    if _only_ours_left(new):
-        os.unlink(path)  # nothing of anyone else's is left in it: leave no empty file behind
-        with contextlib.suppress(OSError):  # the directory may hold other files
-            os.rmdir(os.path.dirname(path))
-        return True
-    jsonfile.write(path, style.dump(new))
-    return True
+    return jsonfile.uninstall_hooks(
+        root,
+        NAME,
+        settings_path(root),
+        lambda document: {**document, "hooks": _without_ours(document["hooks"])},
+        empty=_only_ours_left,
+    )
 
 
 def _only_ours_left(document: dict[str, Any]) -> bool:

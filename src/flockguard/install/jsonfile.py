@@ -17,6 +17,7 @@ from flockguard.errors import FlockguardError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 
@@ -128,3 +129,66 @@ def pristine(root: str, name: str) -> tuple[bool, str | None]:
     except (ValueError, KeyError, TypeError):
         return False, None
     return True, text if isinstance(text, str) else None
+
+
+def install_hooks(
+    root: str,
+    name: str,
+    path: str,
+    wired: Callable[[dict[str, Any]], dict[str, Any]],
+    ours: Callable[[dict[str, Any] | None], object],
+) -> bool:
+    """Wire an agent's JSON hook config: ``wired`` gives the document with exactly our entries,
+    ``ours`` what of a document is ours. Leaves an already-wired file alone; remembers the
+    bytes from before our first install."""
+    text = read_text(path)
+    document = None if text is None else parse(path, text)
+    new = wired(document or {})
+    if document is not None and ours(document) == ours(new):
+        return False  # already wired exactly so: leave the file (and our entries' places) alone
+    if not ours(document):
+        keep_pristine(root, name, text)
+    style = Style.of(text) if text else Style()
+    write(path, style.dump(new))
+    return True
+
+
+def uninstall_hooks(
+    root: str,
+    name: str,
+    path: str,
+    without: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    empty: Callable[[dict[str, Any]], bool] = lambda document: not document,
+    prune: int = 1,
+) -> bool:
+    """Remove our entries: ``without`` gives the document without them. Gives back the very
+    bytes found at install when nothing else changed since; removes a file left ``empty`` (and
+    up to ``prune`` directories it leaves empty)."""
+    document, style = read(path)
+    if not document or not isinstance(document.get("hooks"), dict):
+        return False
+    new = without(document)
+    if new == document:
+        return False
+    known, before = pristine(root, name)
+    if known and before is not None and parse(path, before) == new:
+        write(path, before)
+        return True
+    if empty(new):
+        os.unlink(path)  # only ours was in it: leave no empty file behind
+        directory = os.path.dirname(path)
+        for _ in range(prune):
+            with contextlib.suppress(OSError):  # the directory may hold other files
+                os.rmdir(directory)
+            directory = os.path.dirname(directory)
+        return True
+    write(path, style.dump(new))
+    return True
+
+
+def hooks_without(document: dict[str, Any], hooks: dict[str, Any]) -> dict[str, Any]:
+    """``document`` with ``hooks`` in place (the key dropped when nothing is left in it)."""
+    if hooks:
+        return {**document, "hooks": hooks}
+    return {key: value for key, value in document.items() if key != "hooks"}
