@@ -11,16 +11,16 @@ arguments is not a PowerShell command (Windows is not wired).
 from __future__ import annotations
 
 import os
-import shlex
 
-from flockguard.install import jsonfile
+from flockguard.install import hookfile, jsonfile
+from flockguard.install.hookfile import flat_ours as _ours
+from flockguard.install.hookfile import flat_without_ours as _without_ours
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 NAME = "copilot"
-MARKER = "# flockguard:managed"
 TIMEOUT = 10  # seconds; Copilot lets a tool call through when its hook times out
 EVENT_ENV = "FLOCKGUARD_COPILOT_EVENT"  # read by flockguard.platforms.copilot
 EVENTS = ("preToolUse", "postToolUse", "userPromptSubmitted", "sessionStart", "sessionEnd")
@@ -30,48 +30,14 @@ def settings_path(root: str) -> str:
     return os.path.join(root, ".github", "hooks", "flockguard.json")
 
 
-def command(hook: str) -> str:
-    return f"{shlex.quote(hook)} {NAME} {MARKER}"
-
-
-def is_ours(handler: object) -> bool:
-    return (
-        isinstance(handler, dict)
-        and isinstance(handler.get("bash"), str)
-        and handler["bash"].rstrip().endswith(MARKER)
-    )
-
-
 def _handler(hook: str, event: str) -> dict[str, Any]:
     # no matcher: every tool reaches flockguard, which decides what matters
     return {
         "type": "command",
-        "bash": command(hook),
+        "bash": _command(hook),
         "env": {EVENT_ENV: event},
         "timeoutSec": TIMEOUT,
     }
-
-
-def _without_ours(hooks: dict[str, Any]) -> dict[str, Any]:
-    kept: dict[str, Any] = {}
-    for event, handlers in hooks.items():
-        if not isinstance(handlers, list):
-            kept[event] = handlers
-            continue
-        remaining = [h for h in handlers if not is_ours(h)]
-        if remaining or not handlers:
-            kept[event] = remaining
-    return kept
-
-
-def _ours(document: dict[str, Any] | None) -> dict[str, list[Any]]:
-    hooks = (document or {}).get("hooks")
-    found: dict[str, list[Any]] = {}
-    for event, handlers in (hooks if isinstance(hooks, dict) else {}).items():
-        for handler in handlers if isinstance(handlers, list) else []:
-            if is_ours(handler):
-                found.setdefault(event, []).append(handler)
-    return found
 
 
 def wired(document: dict[str, Any], hook: str) -> dict[str, Any]:
@@ -99,3 +65,7 @@ def uninstall(root: str) -> bool:
         empty=lambda new: not new.get("hooks") and set(new) <= {"version", "hooks"},
         prune=2,
     )
+
+
+def _command(hook: str) -> str:
+    return hookfile.command(hook, NAME)

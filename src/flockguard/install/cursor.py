@@ -13,16 +13,16 @@ Layers: a shell command fires both ``preToolUse`` (``Shell``) and ``beforeShellE
 from __future__ import annotations
 
 import os
-import shlex
 
-from flockguard.install import jsonfile
+from flockguard.install import hookfile, jsonfile
+from flockguard.install.hookfile import flat_ours as _ours
+from flockguard.install.hookfile import flat_without_ours as _without_ours
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 NAME = "cursor"
-MARKER = "# flockguard:managed"
 TIMEOUT = 10  # seconds
 # event -> (matcher or None, failClosed): gates fail closed, so a crashed hook blocks
 EVENTS: dict[str, tuple[str | None, bool]] = {
@@ -40,39 +40,14 @@ def settings_path(root: str) -> str:
     return os.path.join(root, ".cursor", "hooks.json")
 
 
-def command(hook: str) -> str:
-    return f"{shlex.quote(hook)} {NAME} {MARKER}"
-
-
-def is_ours(handler: object) -> bool:
-    return (
-        isinstance(handler, dict)
-        and isinstance(handler.get("command"), str)
-        and handler["command"].rstrip().endswith(MARKER)
-    )
-
-
 def _handler(hook: str, event: str) -> dict[str, Any]:
     matcher, fail_closed = EVENTS[event]
-    handler: dict[str, Any] = {"command": command(hook), "type": "command", "timeout": TIMEOUT}
+    handler: dict[str, Any] = {"command": _command(hook), "type": "command", "timeout": TIMEOUT}
     if matcher:
         handler["matcher"] = matcher
     if fail_closed:
         handler["failClosed"] = True
     return handler
-
-
-def _without_ours(hooks: dict[str, Any]) -> dict[str, Any]:
-    """``hooks`` with our handlers removed, and events we emptied dropped."""
-    kept: dict[str, Any] = {}
-    for event, handlers in hooks.items():
-        if not isinstance(handlers, list) or not any(is_ours(h) for h in handlers):
-            kept[event] = handlers
-            continue
-        remaining = [h for h in handlers if not is_ours(h)]
-        if remaining:
-            kept[event] = remaining
-    return kept
 
 
 def wired(document: dict[str, Any], hook: str) -> dict[str, Any]:
@@ -86,16 +61,6 @@ def wired(document: dict[str, Any], hook: str) -> dict[str, Any]:
     if "version" not in new:
         new = {"version": 1, **new}
     return new
-
-
-def _ours(document: dict[str, Any] | None) -> dict[str, list[Any]]:
-    hooks = (document or {}).get("hooks")
-    found: dict[str, list[Any]] = {}
-    for event, handlers in (hooks if isinstance(hooks, dict) else {}).items():
-        for handler in handlers if isinstance(handlers, list) else []:
-            if is_ours(handler):
-                found.setdefault(event, []).append(handler)
-    return found
 
 
 def install(root: str, hook: str) -> bool:
@@ -118,3 +83,7 @@ def _only_ours_left(document: dict[str, Any]) -> bool:
     """Nothing but the skeleton we wrote: ``{"version": 1, "hooks": {}}``."""
     rest = {k: v for k, v in document.items() if k not in ("version", "hooks")}
     return not rest and not document.get("hooks") and document.get("version", 1) == 1
+
+
+def _command(hook: str) -> str:
+    return hookfile.command(hook, NAME)

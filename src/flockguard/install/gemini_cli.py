@@ -10,16 +10,16 @@ they change.
 from __future__ import annotations
 
 import os
-import shlex
 
-from flockguard.install import jsonfile
+from flockguard.install import hookfile, jsonfile
+from flockguard.install.hookfile import grouped_ours as _ours
+from flockguard.install.hookfile import grouped_without_ours as _without_ours
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 NAME = "gemini-cli"
-MARKER = "# flockguard:managed"
 HANDLER_NAME = "flockguard"  # what `hooksConfig.disabled` would name to switch it off
 TIMEOUT_MS = 10_000  # milliseconds; a hook that times out lets the action through
 # event -> matcher (None: a lifecycle event, every occurrence). Tool matchers are unanchored
@@ -38,47 +38,14 @@ def settings_path(root: str) -> str:
     return os.path.join(root, ".gemini", "settings.json")
 
 
-def command(hook: str) -> str:
-    return f"{shlex.quote(hook)} {NAME} {MARKER}"
-
-
-def is_ours(handler: object) -> bool:
-    return (
-        isinstance(handler, dict)
-        and isinstance(handler.get("command"), str)
-        and handler["command"].rstrip().endswith(MARKER)
-    )
-
-
 def _handler(hook: str) -> dict[str, Any]:
     return {
         "type": "command",
         "name": HANDLER_NAME,
-        "command": command(hook),
+        "command": _command(hook),
         "timeout": TIMEOUT_MS,
         "description": "flockguard: guards and locks between agents",
     }
-
-
-def _without_ours(hooks: dict[str, Any]) -> dict[str, Any]:
-    """``hooks`` with our handlers removed, and groups/events we emptied dropped."""
-    kept: dict[str, Any] = {}
-    for event, groups in hooks.items():
-        if not isinstance(groups, list):
-            kept[event] = groups  # e.g. an old `hooks.enabled` flag: not ours to touch
-            continue
-        new_groups = []
-        for group in groups:
-            inner = group.get("hooks") if isinstance(group, dict) else None
-            if not isinstance(inner, list) or not any(is_ours(h) for h in inner):
-                new_groups.append(group)
-                continue
-            remaining = [h for h in inner if not is_ours(h)]
-            if remaining:
-                new_groups.append({**group, "hooks": remaining})
-        if new_groups or not groups:
-            kept[event] = new_groups
-    return kept
 
 
 def wired(document: dict[str, Any], hook: str) -> dict[str, Any]:
@@ -91,18 +58,6 @@ def wired(document: dict[str, Any], hook: str) -> dict[str, Any]:
         existing = hooks.get(event)
         hooks[event] = [*(existing if isinstance(existing, list) else []), group]
     return {**document, "hooks": hooks}
-
-
-def _ours(document: dict[str, Any] | None) -> dict[str, list[Any]]:
-    hooks = (document or {}).get("hooks")
-    found: dict[str, list[Any]] = {}
-    for event, groups in (hooks if isinstance(hooks, dict) else {}).items():
-        for group in groups if isinstance(groups, list) else []:
-            inner = group.get("hooks") if isinstance(group, dict) else None
-            for handler in inner if isinstance(inner, list) else []:
-                if is_ours(handler):
-                    found.setdefault(event, []).append((group.get("matcher"), handler))
-    return found
 
 
 def install(root: str, hook: str) -> bool:
@@ -118,3 +73,7 @@ def uninstall(root: str) -> bool:
         settings_path(root),
         lambda document: jsonfile.hooks_without(document, _without_ours(document["hooks"])),
     )
+
+
+def _command(hook: str) -> str:
+    return hookfile.command(hook, NAME)

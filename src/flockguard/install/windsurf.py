@@ -11,16 +11,16 @@ The Windsurf -> Devin Desktop rename may move this file to ``.devin/hooks.json``
 from __future__ import annotations
 
 import os
-import shlex
 
-from flockguard.install import jsonfile
+from flockguard.install import hookfile, jsonfile
+from flockguard.install.hookfile import flat_ours as _ours
+from flockguard.install.hookfile import flat_without_ours as _without_ours
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 NAME = "windsurf"
-MARKER = "# flockguard:managed"
 # Windsurf has no matchers: every event we take runs for every action of its kind. There are
 # no session events; the trajectory id tells agents apart.
 EVENTS = (
@@ -38,35 +38,10 @@ def settings_path(root: str) -> str:
     return os.path.join(root, ".windsurf", "hooks.json")
 
 
-def command(hook: str) -> str:
-    return f"{shlex.quote(hook)} {NAME} {MARKER}"
-
-
-def is_ours(handler: object) -> bool:
-    return (
-        isinstance(handler, dict)
-        and isinstance(handler.get("command"), str)
-        and handler["command"].rstrip().endswith(MARKER)
-    )
-
-
 def _handler(hook: str) -> dict[str, Any]:
     # show_output: a refusal's or warning's text appears in the Cascade panel (ignored by
     # Windsurf for pre_user_prompt)
-    return {"command": command(hook), "show_output": True}
-
-
-def _without_ours(hooks: dict[str, Any]) -> dict[str, Any]:
-    """``hooks`` with our handlers removed, and events we emptied dropped."""
-    kept: dict[str, Any] = {}
-    for event, handlers in hooks.items():
-        if not isinstance(handlers, list):
-            kept[event] = handlers
-            continue
-        remaining = [h for h in handlers if not is_ours(h)]
-        if remaining or not handlers:
-            kept[event] = remaining
-    return kept
+    return {"command": _command(hook), "show_output": True}
 
 
 def wired(document: dict[str, Any], hook: str) -> dict[str, Any]:
@@ -77,16 +52,6 @@ def wired(document: dict[str, Any], hook: str) -> dict[str, Any]:
         existing = hooks.get(event)
         hooks[event] = [*(existing if isinstance(existing, list) else []), _handler(hook)]
     return {**document, "hooks": hooks}
-
-
-def _ours(document: dict[str, Any] | None) -> dict[str, list[Any]]:
-    hooks = (document or {}).get("hooks")
-    found: dict[str, list[Any]] = {}
-    for event, handlers in (hooks if isinstance(hooks, dict) else {}).items():
-        for handler in handlers if isinstance(handlers, list) else []:
-            if is_ours(handler):
-                found.setdefault(event, []).append(handler)
-    return found
 
 
 def install(root: str, hook: str) -> bool:
@@ -102,3 +67,7 @@ def uninstall(root: str) -> bool:
         settings_path(root),
         lambda document: jsonfile.hooks_without(document, _without_ours(document["hooks"])),
     )
+
+
+def _command(hook: str) -> str:
+    return hookfile.command(hook, NAME)
