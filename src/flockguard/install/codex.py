@@ -43,14 +43,7 @@ def _handler(hook: str) -> dict[str, Any]:
 
 def wired(document: dict[str, Any], hook: str) -> dict[str, Any]:
     """``document`` with exactly our entries, for ``hook``, and everything else as it was."""
-    hooks = document.get("hooks")
-    hooks = _without_ours(hooks) if isinstance(hooks, dict) else {}
-    for event, matcher in EVENTS.items():
-        group: dict[str, Any] = {"matcher": matcher} if matcher else {}
-        group["hooks"] = [_handler(hook)]
-        existing = hooks.get(event)
-        hooks[event] = [*(existing if isinstance(existing, list) else []), group]
-    return {**document, "hooks": hooks}
+    return hookfile.grouped_wired(document, EVENTS, lambda event: _handler(hook))
 
 
 def install(root: str, hook: str) -> bool:

@@ -11,6 +11,7 @@ import shlex
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
     from typing import Any
 
 MARKER = "# flockguard:managed"
@@ -87,3 +88,20 @@ def flat_ours(document: dict[str, Any] | None) -> dict[str, list[Any]]:
             if is_ours(handler):
                 found.setdefault(event, []).append(handler)
     return found
+
+
+def grouped_wired(
+    document: dict[str, Any],
+    events: Mapping[str, str | None],
+    handler: Callable[[str], dict[str, Any]],
+) -> dict[str, Any]:
+    """``document`` with exactly our groups (event -> matcher, ``handler(event)``), appended
+    after everyone else's, and everything else as it was."""
+    hooks = document.get("hooks")
+    hooks = grouped_without_ours(hooks) if isinstance(hooks, dict) else {}
+    for event, matcher in events.items():
+        group: dict[str, Any] = {"matcher": matcher} if matcher else {}
+        group["hooks"] = [handler(event)]
+        existing = hooks.get(event)
+        hooks[event] = [*(existing if isinstance(existing, list) else []), group]
+    return {**document, "hooks": hooks}

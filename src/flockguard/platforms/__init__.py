@@ -26,6 +26,18 @@ if TYPE_CHECKING:
         def render_unreadable(self, message: str, *, deny: bool) -> Response: ...
 
 
+def dumps(document: dict[str, Any]) -> str:
+    """A platform answer as JSON; ASCII escapes, so even a lone surrogate can be written."""
+    import json
+
+    return json.dumps(document)
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` within an agent's output cap, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 PLATFORMS: dict[str, str] = {
     "claude-code": "flockguard.platforms.claude_code",
     "gemini-cli": "flockguard.platforms.gemini_cli",

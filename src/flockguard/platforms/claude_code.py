@@ -8,11 +8,10 @@ permission flow in charge, and an explicit allow would skip its prompts.
 
 from __future__ import annotations
 
-import json
-
 from flockguard import model
 from flockguard.errors import InputError
 from flockguard.model import ALLOW, ASK, DENY, WARN, Action
+from flockguard.platforms import cut, dumps
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -109,15 +108,6 @@ def parse(payload: Mapping[str, Any]) -> Action:
     )
 
 
-def _json(document: dict[str, Any]) -> str:
-    # ASCII escapes: any text, even a lone surrogate from a mangled path, can be written
-    return json.dumps(document)
-
-
-def _cut(text: str, limit: int = OUTPUT_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def render(decision: Decision) -> tuple[int, str, str]:
     action = decision.action
     outcome = decision.outcome
@@ -128,12 +118,12 @@ def render(decision: Decision) -> tuple[int, str, str]:
         if outcome in (DENY, ASK):
             return (
                 0,
-                _json(
+                dumps(
                     {
                         "hookSpecificOutput": {
                             "hookEventName": event,
                             "permissionDecision": outcome,
-                            "permissionDecisionReason": _cut(shown),
+                            "permissionDecisionReason": cut(shown, OUTPUT_LIMIT),
                         }
                     }
                 ),
@@ -141,26 +131,31 @@ def render(decision: Decision) -> tuple[int, str, str]:
             )
         if outcome == WARN:
             # said twice (model and person): each half of the output cap
-            half = _cut(shown, OUTPUT_LIMIT // 2)
+            half = cut(shown, OUTPUT_LIMIT // 2)
             specific = {"hookEventName": event, "additionalContext": half}
-            return 0, _json({"hookSpecificOutput": specific, "systemMessage": half}), ""
+            return 0, dumps({"hookSpecificOutput": specific, "systemMessage": half}), ""
         return 0, "{}", ""
     if event == "UserPromptSubmit" and outcome == DENY:
-        return 0, _json({"decision": "block", "reason": _cut(shown)}), ""
+        return 0, dumps({"decision": "block", "reason": cut(shown, OUTPUT_LIMIT)}), ""
     context = "\n".join(part for part in (decision.context, warnings) if part)
     if outcome == DENY and event not in EVENTS and event != "PostToolUse":
         # an event we do not know, refused: exit 2 blocks whatever the event is
-        return 2, "", _cut(shown)
+        return 2, "", cut(shown, OUTPUT_LIMIT)
     if context and event in ("SessionStart", "UserPromptSubmit", "PostToolUse"):
         return (
             0,
-            _json(
-                {"hookSpecificOutput": {"hookEventName": event, "additionalContext": _cut(context)}}
+            dumps(
+                {
+                    "hookSpecificOutput": {
+                        "hookEventName": event,
+                        "additionalContext": cut(context, OUTPUT_LIMIT),
+                    }
+                }
             ),
             "",
         )
     if outcome != ALLOW or warnings:
-        return 0, _json({"systemMessage": _cut(shown or warnings)}), ""
+        return 0, dumps({"systemMessage": cut(shown or warnings, OUTPUT_LIMIT)}), ""
     return 0, "{}", ""
 
 
@@ -170,5 +165,5 @@ def render_unreadable(message: str, *, deny: bool) -> tuple[int, str, str]:
     Exit 2 blocks the action whatever its event; stderr reaches the model.
     """
     if deny:
-        return 2, "", _cut(message)
-    return 0, _json({"systemMessage": _cut(message)}), ""
+        return 2, "", cut(message, OUTPUT_LIMIT)
+    return 0, dumps({"systemMessage": cut(message, OUTPUT_LIMIT)}), ""

@@ -19,6 +19,7 @@ import json
 from flockguard import model
 from flockguard.errors import InputError
 from flockguard.model import ALLOW, ASK, DENY, WARN, Action
+from flockguard.platforms import cut, dumps
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -201,17 +202,9 @@ def parse(payload: Mapping[str, Any]) -> Action:
     )
 
 
-def _json(document: dict[str, Any]) -> str:
-    return json.dumps(document)
-
-
-def _cut(text: str, limit: int = OUTPUT_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _cancel(reason: str) -> tuple[int, str, str]:
     # stops the whole task, not just this tool call: Cline has no per-tool refusal
-    return 0, _json({"cancel": True, "errorMessage": _cut(reason)}), ""
+    return 0, dumps({"cancel": True, "errorMessage": cut(reason, OUTPUT_LIMIT)}), ""
 
 
 def render(decision: Decision) -> tuple[int, str, str]:
@@ -227,12 +220,12 @@ def render(decision: Decision) -> tuple[int, str, str]:
     if outcome not in (ALLOW, WARN) and shown:
         context = "\n".join(part for part in (context, shown) if part)
     if context and action.kind != model.SESSION_END:  # nothing reads context after the task
-        return 0, _json({"cancel": False, "contextModification": _cut(context)}), ""
-    return 0, _json({"cancel": False}), ""
+        return 0, dumps({"cancel": False, "contextModification": cut(context, OUTPUT_LIMIT)}), ""
+    return 0, dumps({"cancel": False}), ""
 
 
 def render_unreadable(message: str, *, deny: bool) -> tuple[int, str, str]:
     """The answer when the payload itself is unusable, so the event is unknown."""
     if deny:
         return _cancel(message)
-    return 0, _json({"cancel": False, "contextModification": _cut(message)}), ""
+    return 0, dumps({"cancel": False, "contextModification": cut(message, OUTPUT_LIMIT)}), ""

@@ -14,12 +14,12 @@ headers, relative to ``cwd``.
 
 from __future__ import annotations
 
-import json
 import shlex
 
 from flockguard import model
 from flockguard.errors import InputError
 from flockguard.model import ALLOW, ASK, DENY, WARN, Action
+from flockguard.platforms import cut, dumps
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -152,17 +152,9 @@ def parse(payload: Mapping[str, Any]) -> Action:
     return Action(kind=kind, text=prompt if isinstance(prompt, str) else "", **common)
 
 
-def _json(document: dict[str, Any]) -> str:
-    return json.dumps(document)
-
-
-def _cut(text: str, limit: int = OUTPUT_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _reason(text: str) -> str:
     # Codex ignores a refusal whose reason is blank: never send one
-    return _cut(text) if text.strip() else "flockguard refused this action"
+    return cut(text, OUTPUT_LIMIT) if text.strip() else "flockguard refused this action"
 
 
 def render(decision: Decision) -> tuple[int, str, str]:
@@ -178,20 +170,20 @@ def render(decision: Decision) -> tuple[int, str, str]:
                 "permissionDecision": "deny",
                 "permissionDecisionReason": _reason(shown),
             }
-            return 0, _json({"hookSpecificOutput": specific}), ""
+            return 0, dumps({"hookSpecificOutput": specific}), ""
         if outcome == WARN:
-            return 0, _json({"systemMessage": _cut(shown)}), ""
+            return 0, dumps({"systemMessage": cut(shown, OUTPUT_LIMIT)}), ""
         return 0, "", ""
     if event == "UserPromptSubmit" and outcome == DENY:
-        return 0, _json({"decision": "block", "reason": _reason(shown)}), ""
+        return 0, dumps({"decision": "block", "reason": _reason(shown)}), ""
     if outcome == DENY and event not in EVENTS and event != "PostToolUse":
         return 2, "", _reason(shown)  # an event we do not know, refused: exit 2 blocks
     context = "\n".join(part for part in (decision.context, warnings) if part)
     if context and event in CONTEXT_EVENTS:
-        specific = {"hookEventName": event, "additionalContext": _cut(context)}
-        return 0, _json({"hookSpecificOutput": specific}), ""
+        specific = {"hookEventName": event, "additionalContext": cut(context, OUTPUT_LIMIT)}
+        return 0, dumps({"hookSpecificOutput": specific}), ""
     if outcome != ALLOW or warnings:
-        return 0, _json({"systemMessage": _cut(shown or warnings)}), ""
+        return 0, dumps({"systemMessage": cut(shown or warnings, OUTPUT_LIMIT)}), ""
     return 0, "", ""
 
 
@@ -202,4 +194,4 @@ def render_unreadable(message: str, *, deny: bool) -> tuple[int, str, str]:
     """
     if deny:
         return 2, "", _reason(message)
-    return 0, _json({"systemMessage": _cut(message)}), ""
+    return 0, dumps({"systemMessage": cut(message, OUTPUT_LIMIT)}), ""

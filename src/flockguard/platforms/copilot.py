@@ -25,6 +25,7 @@ import re
 from flockguard import model
 from flockguard.errors import InputError
 from flockguard.model import ALLOW, ASK, DENY, WARN, Action
+from flockguard.platforms import cut, dumps
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -204,17 +205,9 @@ def parse(payload: Mapping[str, Any]) -> Action:
     )
 
 
-def _json(document: dict[str, Any]) -> str:
-    return json.dumps(document)
-
-
-def _cut(text: str, limit: int = OUTPUT_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _progress(text: str) -> str:
     # one line of JSON: Copilot strips it from the output and shows it in the timeline
-    return _json({"type": "progress", "message": _cut(text)})
+    return dumps({"type": "progress", "message": cut(text, OUTPUT_LIMIT)})
 
 
 def render(decision: Decision) -> tuple[int, str, str]:
@@ -225,18 +218,21 @@ def render(decision: Decision) -> tuple[int, str, str]:
     event = action.event
     if event == PRE:
         if outcome in (DENY, ASK):
-            answer = {"permissionDecision": outcome, "permissionDecisionReason": _cut(shown)}
-            return 0, _json(answer), ""
+            answer = {
+                "permissionDecision": outcome,
+                "permissionDecisionReason": cut(shown, OUTPUT_LIMIT),
+            }
+            return 0, dumps(answer), ""
         if outcome == WARN:
             return 0, _progress(shown) + "\n{}", ""
         return 0, "{}", ""
     context = "\n".join(part for part in (decision.context, warnings) if part)
     if outcome == DENY and event not in EVENTS and event not in (POST, "postToolUseFailure"):
         # an event we do not know, refused: exit 2 denies a tool call, warns otherwise
-        answer = {"permissionDecision": DENY, "permissionDecisionReason": _cut(shown)}
-        return 2, _json(answer), _cut(shown)
+        answer = {"permissionDecision": DENY, "permissionDecisionReason": cut(shown, OUTPUT_LIMIT)}
+        return 2, dumps(answer), cut(shown, OUTPUT_LIMIT)
     if context and event in ("sessionStart", POST):
-        return 0, _json({"additionalContext": _cut(context)}), ""
+        return 0, dumps({"additionalContext": cut(context, OUTPUT_LIMIT)}), ""
     if outcome != ALLOW or warnings:
         return 0, _progress(shown or warnings) + "\n{}", ""
     return 0, "{}", ""
@@ -249,6 +245,9 @@ def render_unreadable(message: str, *, deny: bool) -> tuple[int, str, str]:
     the JSON carries the reason to the model, stderr to the person.
     """
     if deny:
-        answer = {"permissionDecision": DENY, "permissionDecisionReason": _cut(message)}
-        return 2, _json(answer), _cut(message)
+        answer = {
+            "permissionDecision": DENY,
+            "permissionDecisionReason": cut(message, OUTPUT_LIMIT),
+        }
+        return 2, dumps(answer), cut(message, OUTPUT_LIMIT)
     return 0, _progress(message) + "\n{}", ""

@@ -16,11 +16,10 @@ MCP calls carry nothing flockguard judges; ``beforeMCPExecution`` records them.
 
 from __future__ import annotations
 
-import json
-
 from flockguard import model
 from flockguard.errors import InputError
 from flockguard.model import ALLOW, ASK, DENY, WARN, Action
+from flockguard.platforms import cut, dumps
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -161,14 +160,6 @@ def parse(payload: Mapping[str, Any]) -> Action:
     return Action(kind=kind, text=prompt if isinstance(prompt, str) else "", **common)
 
 
-def _json(document: dict[str, Any]) -> str:
-    return json.dumps(document)
-
-
-def _cut(text: str, limit: int = OUTPUT_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _deny(reason: str) -> dict[str, Any]:
     # the model reads user_message; agent_message is what the docs promise it, so say it twice
     return {"permission": "deny", "user_message": reason, "agent_message": reason}
@@ -176,7 +167,7 @@ def _deny(reason: str) -> dict[str, Any]:
 
 def _blocking(message: str) -> tuple[int, str, str]:
     """Block whatever the event: exit 2. Cursor shows exit 2's stdout verbatim as the reason."""
-    text = _cut(message)
+    text = cut(message, OUTPUT_LIMIT)
     return 2, text, text
 
 
@@ -188,26 +179,30 @@ def render(decision: Decision) -> tuple[int, str, str]:
     event = action.event
     if event in GATES:
         if outcome in (DENY, ASK):  # ASK only outside a repository, where nobody can approve
-            return 0, _json(_deny(_cut(shown))), ""
+            return 0, dumps(_deny(cut(shown, OUTPUT_LIMIT))), ""
         if outcome == WARN:
-            half = _cut(shown, OUTPUT_LIMIT // 2)
+            half = cut(shown, OUTPUT_LIMIT // 2)
             return (
                 0,
-                _json({"permission": "allow", "user_message": half, "agent_message": half}),
+                dumps({"permission": "allow", "user_message": half, "agent_message": half}),
                 "",
             )
-        return 0, _json({"permission": "allow"}), ""
+        return 0, dumps({"permission": "allow"}), ""
     if event == "beforeSubmitPrompt":
         if outcome == DENY:
-            return 0, _json({"continue": False, "user_message": _cut(shown)}), ""
-        return 0, _json({"continue": True}), ""
+            return 0, dumps({"continue": False, "user_message": cut(shown, OUTPUT_LIMIT)}), ""
+        return 0, dumps({"continue": True}), ""
     if outcome == DENY and event not in EVENTS and event not in POST_EVENTS:
         return _blocking(shown)  # an event we do not know, refused
     context = "\n".join(part for part in (decision.context, warnings) if part)
     if context and event in ("sessionStart", "postToolUse"):
-        return 0, _json({"additional_context": _cut(context)}), ""
+        return 0, dumps({"additional_context": cut(context, OUTPUT_LIMIT)}), ""
     if outcome != ALLOW and event not in EVENTS and event not in POST_EVENTS:
-        return 0, _json({"permission": "allow", "user_message": _cut(shown or warnings)}), ""
+        return (
+            0,
+            dumps({"permission": "allow", "user_message": cut(shown or warnings, OUTPUT_LIMIT)}),
+            "",
+        )
     return 0, "{}", ""
 
 
@@ -218,5 +213,5 @@ def render_unreadable(message: str, *, deny: bool) -> tuple[int, str, str]:
     """
     if deny:
         return _blocking(message)
-    text = _cut(message)
-    return 0, _json({"permission": "allow", "user_message": text, "agent_message": text}), ""
+    text = cut(message, OUTPUT_LIMIT)
+    return 0, dumps({"permission": "allow", "user_message": text, "agent_message": text}), ""

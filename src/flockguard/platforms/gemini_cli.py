@@ -10,12 +10,12 @@ text on stderr and nothing on stdout, which Gemini turns into a deny with that t
 
 from __future__ import annotations
 
-import json
 import os
 
 from flockguard import model
 from flockguard.errors import InputError
 from flockguard.model import ALLOW, ASK, DENY, WARN, Action
+from flockguard.platforms import cut, dumps
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -157,15 +157,6 @@ def parse(payload: Mapping[str, Any]) -> Action:
     )
 
 
-def _json(document: dict[str, Any]) -> str:
-    # ASCII escapes: any text, even a lone surrogate from a mangled path, can be written
-    return json.dumps(document)
-
-
-def _cut(text: str, limit: int = OUTPUT_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _context(event: str, text: str) -> dict[str, Any]:
     # hookEventName + additionalContext: Gemini's SessionStartOutput / BeforeAgentOutput /
     # AfterToolOutput (packages/core/src/hooks/types.ts); escaped `<`/`>` and given to the model
@@ -181,32 +172,32 @@ def render(decision: Decision) -> tuple[int, str, str]:
     if event == "BeforeTool":
         if outcome == DENY:
             # reason -> the model, as "Tool execution blocked: <reason>"; the turn goes on
-            return 0, _json({"decision": DENY, "reason": _cut(shown)}), ""
+            return 0, dumps({"decision": DENY, "reason": cut(shown, OUTPUT_LIMIT)}), ""
         if outcome == ASK:
             # ask forces the confirmation dialog even in YOLO / auto-edit. Whether the dialog
             # shows `reason` is UNCONFIRMED, so the person also gets it as systemMessage.
-            half = _cut(shown, OUTPUT_LIMIT // 2)
-            return 0, _json({"decision": ASK, "reason": half, "systemMessage": half}), ""
+            half = cut(shown, OUTPUT_LIMIT // 2)
+            return 0, dumps({"decision": ASK, "reason": half, "systemMessage": half}), ""
         if outcome == WARN:
             # systemMessage -> the person. additionalContext is not in BeforeToolOutput's type;
             # the generic handling appends it for the model (§3.5) - UNCONFIRMED for BeforeTool.
-            half = _cut(shown, OUTPUT_LIMIT // 2)
+            half = cut(shown, OUTPUT_LIMIT // 2)
             return (
                 0,
-                _json({"systemMessage": half, "hookSpecificOutput": _context(event, half)}),
+                dumps({"systemMessage": half, "hookSpecificOutput": _context(event, half)}),
                 "",
             )
         return 0, "{}", ""
     if event == "BeforeAgent" and outcome == DENY:
-        return 0, _json({"decision": DENY, "reason": _cut(shown)}), ""
+        return 0, dumps({"decision": DENY, "reason": cut(shown, OUTPUT_LIMIT)}), ""
     if outcome in (DENY, ASK) and event not in EVENTS and event != "AfterTool":
         # an event we do not know, refused: deny is honoured wherever Gemini blocks at all
-        return 0, _json({"decision": DENY, "reason": _cut(shown)}), ""
+        return 0, dumps({"decision": DENY, "reason": cut(shown, OUTPUT_LIMIT)}), ""
     context = "\n".join(part for part in (decision.context, warnings) if part)
     if context and event in ("SessionStart", "BeforeAgent", "AfterTool"):
-        return 0, _json({"hookSpecificOutput": _context(event, _cut(context))}), ""
+        return 0, dumps({"hookSpecificOutput": _context(event, cut(context, OUTPUT_LIMIT))}), ""
     if outcome != ALLOW or warnings:
-        return 0, _json({"systemMessage": _cut(shown or warnings)}), ""
+        return 0, dumps({"systemMessage": cut(shown or warnings, OUTPUT_LIMIT)}), ""
     return 0, "{}", ""
 
 
@@ -217,5 +208,5 @@ def render_unreadable(message: str, *, deny: bool) -> tuple[int, str, str]:
     event (hookRunner.ts); stdout JSON would override the exit code, so there is none.
     """
     if deny:
-        return 2, "", _cut(message)
-    return 0, _json({"systemMessage": _cut(message)}), ""
+        return 2, "", cut(message, OUTPUT_LIMIT)
+    return 0, dumps({"systemMessage": cut(message, OUTPUT_LIMIT)}), ""

@@ -17,6 +17,7 @@ from __future__ import annotations
 from flockguard import model
 from flockguard.errors import InputError
 from flockguard.model import ALLOW, ASK, DENY, WARN, Action
+from flockguard.platforms import cut
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -135,10 +136,6 @@ def parse(payload: Mapping[str, Any]) -> Action:
     )
 
 
-def _cut(text: str, limit: int = OUTPUT_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def render(decision: Decision) -> tuple[int, str, str]:
     action = decision.action
     outcome = decision.outcome
@@ -146,15 +143,15 @@ def render(decision: Decision) -> tuple[int, str, str]:
     warnings = "\n".join(f.message for f in decision.findings if f.effective == WARN)
     if outcome in (DENY, ASK) and action.kind not in (model.POST, model.SESSION_START):
         # ASK only reaches here outside a flockguard repository (no approval ids): refuse
-        return 2, "", _cut(shown)
+        return 2, "", cut(shown, OUTPUT_LIMIT)
     context = "\n".join(part for part in (decision.context, warnings) if part)
     if context and action.kind in (model.SESSION_START, model.PROMPT):
-        return 0, _cut(context), ""
+        return 0, cut(context, OUTPUT_LIMIT), ""
     if outcome != ALLOW or warnings:
-        return 0, "", _cut(shown or warnings)
+        return 0, "", cut(shown or warnings, OUTPUT_LIMIT)
     return 0, "", ""
 
 
 def render_unreadable(message: str, *, deny: bool) -> tuple[int, str, str]:
     """The answer when the payload itself is unusable: exit 2 blocks, stderr to the model."""
-    return (2 if deny else 0), "", _cut(message)
+    return (2 if deny else 0), "", cut(message, OUTPUT_LIMIT)

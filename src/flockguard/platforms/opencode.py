@@ -35,6 +35,7 @@ import json
 from flockguard import model
 from flockguard.errors import InputError
 from flockguard.model import ALLOW, ASK, DENY, WARN, Action
+from flockguard.platforms import cut
 from flockguard.platforms.codex import patch_targets
 
 TYPE_CHECKING = False
@@ -146,12 +147,8 @@ def parse(payload: Mapping[str, Any]) -> Action:
     return Action(kind=kind, text=prompt if isinstance(prompt, str) else "", **common)
 
 
-def _cut(text: str, limit: int = OUTPUT_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _answer(block: bool, message: str) -> str:
-    return json.dumps({"block": block, "message": _cut(message)})
+    return json.dumps({"block": block, "message": cut(message, OUTPUT_LIMIT)})
 
 
 def render(decision: Decision) -> tuple[int, str, str]:

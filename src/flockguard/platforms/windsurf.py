@@ -12,6 +12,7 @@ from __future__ import annotations
 from flockguard import model
 from flockguard.errors import InputError
 from flockguard.model import ALLOW, ASK, DENY, WARN, Action
+from flockguard.platforms import cut
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -110,10 +111,6 @@ def parse(payload: Mapping[str, Any]) -> Action:
     return Action(**common)
 
 
-def _cut(text: str, limit: int = OUTPUT_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def render(decision: Decision) -> tuple[int, str, str]:
     action = decision.action
     outcome = decision.outcome
@@ -122,17 +119,17 @@ def render(decision: Decision) -> tuple[int, str, str]:
     if outcome in (DENY, ASK) and action.kind != model.POST:
         # ask only survives here outside a flockguard repository (no approval ids there):
         # refusing is the safe reading. Exit 2 blocks pre_* events; stderr reaches the agent.
-        return 2, "", _cut(shown)
+        return 2, "", cut(shown, OUTPUT_LIMIT)
     # exit 0: shown in the Cascade panel when show_output is on (whether the model also reads
     # stdout is UNCONFIRMED). Windsurf has no context channel: a lock-table change rides along.
     text = "\n".join(part for part in (warnings, decision.context) if part)
     if outcome != ALLOW and not text:
         text = shown
-    return 0, _cut(text), ""
+    return 0, cut(text, OUTPUT_LIMIT), ""
 
 
 def render_unreadable(message: str, *, deny: bool) -> tuple[int, str, str]:
     """The answer when the payload itself is unusable: exit 2 blocks whatever the event is."""
     if deny:
-        return 2, "", _cut(message)
-    return 0, _cut(message), ""
+        return 2, "", cut(message, OUTPUT_LIMIT)
+    return 0, cut(message, OUTPUT_LIMIT), ""
