@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
-import tempfile
 
 from flockguard.errors import FlockguardError
+from flockguard.install import jsonfile
 
 NAME = "cline"
 MARKER = "# flockguard:managed"
@@ -50,23 +50,6 @@ def is_ours(text: str | None) -> bool:
     return len(lines) > 1 and lines[1].startswith(MARKER)
 
 
-def _write(path: str, text: str) -> None:
-    """Replace ``path`` atomically with an executable script."""
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=".flockguard-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def install(root: str, hook: str) -> bool:
     directory = settings_path(root)
     rules = os.path.dirname(directory)
@@ -93,7 +76,7 @@ def install(root: str, hook: str) -> bool:
         if text == wanted and os.access(os.path.join(directory, event), os.X_OK):
             continue
         os.makedirs(directory, exist_ok=True)
-        _write(os.path.join(directory, event), wanted)
+        jsonfile.write(os.path.join(directory, event), wanted, mode=0o755)
         changed = True
     return changed
 

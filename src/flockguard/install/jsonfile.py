@@ -84,14 +84,16 @@ def parse(path: str, text: str) -> dict[str, Any]:
     return document
 
 
-def write(path: str, text: str) -> None:
-    """Replace ``path`` with ``text`` atomically, keeping its permissions."""
+def write(path: str, text: str, *, mode: int | None = None) -> None:
+    """Replace ``path`` with ``text`` atomically, with ``mode`` (default: keep the file's
+    permissions, 0644 for a new one)."""
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, exist_ok=True)
-    try:
-        mode = os.stat(path).st_mode & 0o7777
-    except FileNotFoundError:
-        mode = 0o644
+    if mode is None:
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o644
     fd, tmp = tempfile.mkstemp(prefix=".flockguard-", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

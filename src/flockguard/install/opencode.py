@@ -18,9 +18,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 
 from flockguard.errors import FlockguardError
+from flockguard.install import jsonfile
 
 NAME = "opencode"
 MARKER = "// flockguard:managed"
@@ -127,22 +127,6 @@ def is_ours(text: str | None) -> bool:
     return (text or "").startswith(MARKER)
 
 
-def _write(path: str, text: str) -> None:
-    """Replace ``path`` atomically."""
-    fd, tmp = tempfile.mkstemp(prefix=".flockguard-", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def install(root: str, hook: str) -> bool:
     path = settings_path(root)
     current = _read(path)
@@ -166,7 +150,7 @@ def install(root: str, hook: str) -> bool:
                 "move the file away, then run the command again",
             )
     os.makedirs(directory, exist_ok=True)
-    _write(path, wanted)
+    jsonfile.write(path, wanted, mode=0o644)
     return True
 
 
