@@ -26,6 +26,21 @@ if TYPE_CHECKING:
         def render_unreadable(self, message: str, *, deny: bool) -> Response: ...
 
 
+def identity(
+    platform: str, event: str, session: str, cwd: str, payload: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The Action fields every adapter fills alike; the agent id is the platform and the first
+    8 characters of its session (conversation, trajectory, task) id."""
+    return {
+        "platform": platform,
+        "event": event,
+        "session": session,
+        "agent": f"{platform}:{session[:8]}",
+        "cwd": cwd,
+        "raw": payload,
+    }
+
+
 def dumps(document: dict[str, Any]) -> str:
     """A platform answer as JSON; ASCII escapes, so even a lone surrogate can be written."""
     import json

@@ -19,7 +19,7 @@ import json
 from flockguard import model
 from flockguard.errors import InputError
 from flockguard.model import ALLOW, ASK, DENY, WARN, Action
-from flockguard.platforms import cut, dumps
+from flockguard.platforms import cut, dumps, identity
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -147,14 +147,7 @@ def parse(payload: Mapping[str, Any]) -> Action:
     task = task if isinstance(task, str) else ""
     roots = payload.get("workspaceRoots")
     cwd = roots[0] if isinstance(roots, list) and roots and isinstance(roots[0], str) else ""
-    common: dict[str, Any] = {
-        "platform": NAME,
-        "event": event,
-        "session": task,
-        "agent": f"{NAME}:{task[:8]}",
-        "cwd": cwd,
-        "raw": payload,
-    }
+    common = identity(NAME, event, task, cwd, payload)
     if event not in (PRE, POST):
         kind = EVENTS.get(event, model.OTHER)
         text = ""

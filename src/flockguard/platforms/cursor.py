@@ -19,7 +19,7 @@ from __future__ import annotations
 from flockguard import model
 from flockguard.errors import InputError
 from flockguard.model import ALLOW, ASK, DENY, WARN, Action
-from flockguard.platforms import cut, dumps
+from flockguard.platforms import cut, dumps, identity
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -129,14 +129,7 @@ def parse(payload: Mapping[str, Any]) -> Action:
     event = CLAUDE_EVENTS.get(event, event)
     session = payload.get("conversation_id") or payload.get("session_id")
     session = session if isinstance(session, str) else ""
-    common: dict[str, Any] = {
-        "platform": NAME,
-        "event": event,
-        "session": session,
-        "agent": f"{NAME}:{session[:8]}",
-        "cwd": _cwd(payload),
-        "raw": payload,
-    }
+    common = identity(NAME, event, session, _cwd(payload), payload)
     if event in ("preToolUse", "postToolUse"):
         return _tool(payload, event, common)
     if event == "beforeShellExecution":

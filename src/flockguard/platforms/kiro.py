@@ -17,7 +17,7 @@ from __future__ import annotations
 from flockguard import model
 from flockguard.errors import InputError
 from flockguard.model import ALLOW, ASK, DENY, WARN, Action
-from flockguard.platforms import cut
+from flockguard.platforms import cut, identity
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -89,14 +89,7 @@ def parse(payload: Mapping[str, Any]) -> Action:
     session = payload.get("session_id", payload.get("sessionId"))
     session = session if isinstance(session, str) else ""
     cwd = payload.get("cwd")
-    common: dict[str, Any] = {
-        "platform": NAME,
-        "event": event,
-        "session": session,
-        "agent": f"{NAME}:{session[:8]}",
-        "cwd": cwd if isinstance(cwd, str) else "",
-        "raw": payload,
-    }
+    common = identity(NAME, event, session, cwd if isinstance(cwd, str) else "", payload)
     if event not in (PRE, POST):
         kind = EVENTS.get(event, model.OTHER)
         prompt = payload.get("prompt")

@@ -35,7 +35,7 @@ import json
 from flockguard import model
 from flockguard.errors import InputError
 from flockguard.model import ALLOW, ASK, DENY, WARN, Action
-from flockguard.platforms import cut
+from flockguard.platforms import cut, identity
 from flockguard.platforms.codex import patch_targets
 
 TYPE_CHECKING = False
@@ -132,14 +132,7 @@ def parse(payload: Mapping[str, Any]) -> Action:
     session = payload.get("sessionID", payload.get("session_id"))
     session = session if isinstance(session, str) else ""
     cwd = payload.get("cwd", payload.get("directory"))
-    common: dict[str, Any] = {
-        "platform": NAME,
-        "event": event,
-        "session": session,
-        "agent": f"{NAME}:{session[:8]}",
-        "cwd": cwd if isinstance(cwd, str) else "",
-        "raw": payload,
-    }
+    common = identity(NAME, event, session, cwd if isinstance(cwd, str) else "", payload)
     if event in (PRE, POST):
         return _tool(payload, event, common)
     prompt = payload.get("prompt")
