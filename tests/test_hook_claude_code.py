@@ -477,3 +477,17 @@ def test_vs_code_running_the_claude_hook_file_is_understood(repo: pathlib.Path) 
     terminal = {**payload, "tool_name": "run_in_terminal", "tool_input": {"command": "cat .env"}}
     assert run_hook(repo, terminal).decision == "deny"
     assert audit(repo)[-1]["session"] == "vscode-1234"
+
+
+def test_an_ask_tier_read_class_asks(repo: pathlib.Path) -> None:
+    """FG202: a read class with tier ask makes Claude Code ask the person."""
+    config = repo / ".flockguard" / "config.toml"
+    config.write_text(
+        config.read_text() + '\n[read.customers]\ntier = "ask"\npatterns = ["data/customers/**"]\n'
+    )
+    result = run_hook(repo, claude(repo, "Read", file_path=str(repo / "data/customers/a.csv")))
+    assert result.decision == "ask"
+    assert "FG202 read-needs-approval" in result.reason and "`customers` class" in result.reason
+    shell = run_hook(repo, claude(repo, "Bash", command="head data/customers/a.csv"))
+    assert shell.decision == "ask" and "FG202" in shell.reason
+    assert run_hook(repo, claude(repo, "Read", file_path=str(repo / "data/other.csv"))).json == {}
