@@ -174,8 +174,13 @@ def test_recover_waits_for_the_lock_too(log: pathlib.Path, spawn: Spawner) -> No
     assert f"pid {holder.pid}" in info.value.message
     assert log.read_bytes() == b'{"n":0}\n{"tor'
     assert not pathlib.Path(f"{log}.torn").exists()
+    proc = run_fg("record", "recover", str(log), "--timeout", "0.3", cwd=log.parent, check=False)
+    assert proc.returncode == 75, proc.stderr
+    assert f"pid {holder.pid} (agent busy)" in proc.stderr and "Traceback" not in proc.stderr
+    assert log.read_bytes() == b'{"n":0}\n{"tor'
     holder.finish()
-    assert coordlog.recover(str(log), timeout=1) == b'{"tor'
+    assert coordlog.recover(str(log), timeout=1).torn == b'{"tor'
+    assert log.read_bytes() == b'{"n":0}\n'
 
 
 def test_cli_append_exits_75_naming_the_holder(log: pathlib.Path, spawn: Spawner) -> None:
@@ -254,7 +259,9 @@ def test_read_returns_whole_records_and_reports_a_torn_tail(log: pathlib.Path) -
 def test_recover_seals_a_torn_tail_and_appends_go_on(log: pathlib.Path) -> None:
     written, torn = write_with_torn_tail(log)
     inode = os.stat(log).st_ino
-    assert coordlog.recover(str(log)) == torn
+    report = coordlog.recover(str(log))
+    assert (report.torn, report.glued, report.invalid) == (torn, 0, 0)
+    assert (report.moved, report.kept, report.resumed) == (len(torn), 3, False)
     assert pathlib.Path(f"{log}.torn").read_bytes() == torn + b"\n"
     assert os.stat(log).st_ino == inode  # cut in place: holders' locks stay on the same file
     whole = coordlog.read(str(log))
@@ -263,7 +270,8 @@ def test_recover_seals_a_torn_tail_and_appends_go_on(log: pathlib.Path) -> None:
     after = coordlog.append(str(log), {"n": 4})
     assert coordlog.read(str(log)).records == [*written, after]
 
-    assert coordlog.recover(str(log)) == b""  # a second recover finds nothing
+    again = coordlog.recover(str(log))  # a second recover finds nothing
+    assert again.whole and (again.torn, again.moved, again.kept) == (b"", 0, 4)
     assert pathlib.Path(f"{log}.torn").read_bytes() == torn + b"\n"
 
 
@@ -272,7 +280,11 @@ def test_recover_on_a_whole_log_changes_nothing(log: pathlib.Path) -> None:
         coordlog.append(str(log), {"n": n})
     before, stat = log.read_bytes(), os.stat(log)
     time.sleep(0.01)
-    assert coordlog.recover(str(log)) == b""
+    report = coordlog.recover(str(log))
+    assert report.whole and (report.torn, report.glued, report.invalid) == (b"", 0, 0)
+    assert (report.moved, report.kept) == (0, 3)
+    proc = run_fg("record", "recover", str(log), cwd=log.parent)
+    assert proc.stdout == f"{log}: whole, nothing to recover\n"
     after = os.stat(log)
     assert log.read_bytes() == before
     assert (after.st_ino, after.st_size, after.st_mtime_ns) == (
@@ -280,14 +292,14 @@ def test_recover_on_a_whole_log_changes_nothing(log: pathlib.Path) -> None:
         stat.st_size,
         stat.st_mtime_ns,
     )
-    assert not pathlib.Path(f"{log}.torn").exists()
+    assert sorted(p.name for p in log.parent.iterdir()) == [log.name]  # no .torn, no copy
 
 
 def test_an_empty_log_is_whole(log: pathlib.Path) -> None:
     log.write_bytes(b"")
     result = coordlog.read(str(log))
     assert (result.records, result.torn, result.invalid) == ([], b"", [])
-    assert coordlog.recover(str(log)) == b""
+    assert coordlog.recover(str(log)).whole
     missing = coordlog.read(str(log.with_name("missing.jsonl")))
     assert (missing.records, missing.torn, missing.invalid) == ([], b"", [])
 
@@ -298,7 +310,7 @@ def test_a_file_without_any_newline_is_one_torn_line(log: pathlib.Path) -> None:
     assert result.records == []
     assert result.torn == b'{"complete": "json", "but": "no newline"}'
     assert result.invalid == []
-    assert coordlog.recover(str(log)) == b'{"complete": "json", "but": "no newline"}'
+    assert coordlog.recover(str(log)).torn == b'{"complete": "json", "but": "no newline"}'
     assert log.read_bytes() == b""
     written = coordlog.append(str(log), {"n": 0})
     assert coordlog.read(str(log)).records == [written]
@@ -309,7 +321,7 @@ def test_a_torn_tail_larger_than_one_read_chunk_is_found(log: pathlib.Path) -> N
     torn = b'{"big":"' + b"y" * 200_000
     with log.open("ab") as handle:
         handle.write(torn)
-    assert coordlog.recover(str(log)) == torn
+    assert coordlog.recover(str(log)).torn == torn
     assert coordlog.read(str(log)).records == [first]
 
 
@@ -324,11 +336,17 @@ def test_bad_complete_lines_are_reported_with_their_numbers(log: pathlib.Path) -
     assert [(number, problem.split(":")[0]) for number, problem in result.invalid] == [
         (2, "not JSON"),
         (3, "not a JSON object"),
+        (4, "blank line"),  # no record either: a line-by-line reader chokes on it
     ]
-    proc = run_fg("record", "tail", str(log), cwd=log.parent)
+    proc = run_fg("record", "tail", str(log), cwd=log.parent, check=False)
+    assert proc.returncode == 65
     assert [json.loads(line) for line in proc.stdout.splitlines()] == [first, last]
-    assert f"{log}: line 2: not JSON" in proc.stderr
-    assert f"{log}: line 3: not a JSON object" in proc.stderr
+    fix = f"`flockguard record recover {log}` moves it to {log}.torn"
+    assert proc.stderr.splitlines() == [
+        f"{log}: line 2: not JSON: Expecting value: line 1 column 1 (char 0); {fix}",
+        f"{log}: line 3: not a JSON object; {fix}",
+        f"{log}: line 4: blank line; {fix}",
+    ]
 
 
 def test_an_append_after_a_torn_tail_is_not_lost(log: pathlib.Path) -> None:
@@ -345,8 +363,10 @@ def test_an_append_after_a_torn_tail_is_not_lost(log: pathlib.Path) -> None:
     assert result.records == [*written, after, later]
     assert result.torn == b""
     assert [number for number, problem in result.invalid if "torn fragment" in problem] == [4, 5]
-    assert coordlog.recover(str(log)) == b""  # nothing torn at the end any more
-    assert torn in log.read_bytes()  # the fragment itself is kept in place, not dropped
+    report = coordlog.recover(str(log))  # nothing torn at the end, but two fragments glued
+    assert (report.torn, report.glued, report.invalid, report.kept) == (b"", 2, 0, 5)
+    assert pathlib.Path(f"{log}.torn").read_bytes() == torn + b'\n{"n": 5, "cut\n'
+    assert lines(log) == [*written, after, later]
 
 
 def test_a_writer_killed_mid_stream_leaves_only_whole_lines(
@@ -371,13 +391,16 @@ def test_a_writer_killed_mid_stream_leaves_only_whole_lines(
 
 def test_cli_tail_reports_a_torn_line_and_recover_seals_it(log: pathlib.Path) -> None:
     written, torn = write_with_torn_tail(log)
-    proc = run_fg("record", "tail", str(log), cwd=log.parent)
+    proc = run_fg("record", "tail", str(log), cwd=log.parent, check=False)
+    assert proc.returncode == 65
     assert [json.loads(line) for line in proc.stdout.splitlines()] == written
     assert "torn last line" in proc.stderr and f"({len(torn)} bytes)" in proc.stderr
     assert f"flockguard record recover {log}" in proc.stderr
 
     proc = run_fg("record", "recover", str(log), cwd=log.parent)
-    assert f"{len(torn)} torn bytes moved to {log}.torn" in proc.stdout
+    assert proc.stdout == (
+        f"sealed {log}: 1 torn tail ({len(torn)} bytes) moved to {log}.torn; 3 records kept\n"
+    )
     assert pathlib.Path(f"{log}.torn").read_bytes() == torn + b"\n"
     proc = run_fg("record", "tail", str(log), cwd=log.parent)
     assert proc.stderr == ""
@@ -472,3 +495,370 @@ def test_cli_tail_of_a_record_with_a_lone_surrogate(log: pathlib.Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.isascii()  # escaped: valid UTF-8 whatever the locale
     assert [json.loads(line.decode()) for line in proc.stdout.splitlines()] == [written]
+
+
+# ------------------------------------------------------------------ recover: one record a line
+
+# Recovers argv[1] but is SIGKILLed at argv[2]: half-way through writing its copy aside,
+# half-way through rewriting the log in place, before cutting the log, or before removing the copy.
+KILLED_RECOVER = r"""
+import os, signal, sys
+from flockguard.locking import coordlog
+path, at = sys.argv[1], sys.argv[2]
+copy = path + coordlog.RECOVERING_SUFFIX
+real = {name: getattr(os, name) for name in ("write", "pwrite", "ftruncate", "unlink")}
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+def aside(fd):
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(copy + ".tmp"))
+    except FileNotFoundError:
+        return False
+
+def write(fd, data):
+    if at == "copying" and aside(fd):
+        real["write"](fd, data[: len(data) // 2])
+        die()
+    return real["write"](fd, data)
+
+def pwrite(fd, data, offset):
+    if at == "rewriting":
+        real["pwrite"](fd, data[: len(data) // 2], offset)
+        die()
+    return real["pwrite"](fd, data, offset)
+
+def ftruncate(fd, size):
+    if at == "cutting":
+        die()
+    return real["ftruncate"](fd, size)
+
+def unlink(name, *args, **kwargs):
+    if at == "unlinking" and name == copy:
+        die()
+    return real["unlink"](name, *args, **kwargs)
+
+os.write, os.pwrite, os.ftruncate, os.unlink = write, pwrite, ftruncate, unlink
+coordlog.recover(path, timeout=30)
+"""
+
+# Recovers argv[1], saying "rewriting" and pausing a second before its in-place rewrite.
+SLOW_RECOVER = r"""
+import os, sys, time
+from flockguard.locking import coordlog
+real = os.pwrite
+said = []
+
+def pwrite(fd, data, offset):
+    if not said:
+        said.append(1)
+        sys.stdout.write("rewriting\n")
+        sys.stdout.flush()
+        time.sleep(1.0)
+    return real(fd, data, offset)
+
+os.pwrite = pwrite
+report = coordlog.recover(sys.argv[1], timeout=30)
+print(report.glued, report.kept)
+"""
+
+
+def tear(log: pathlib.Path, fragment: bytes) -> None:
+    """Leave ``fragment`` at the end of the log the way a writer killed mid-write does."""
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    try:
+        os.write(fd, fragment)
+    finally:
+        os.close(fd)
+
+
+def line_by_line(data: bytes) -> list[dict[str, object]]:
+    """What a plain JSONL reader gets: the lines that parse, each on its own."""
+    records = []
+    for line in data.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def run_writers(spawn: Spawner, log: pathlib.Path, writers: int, count: int) -> None:
+    children = [
+        spawn(WRITER, str(log), f"w{i}", str(count), "append" if i % 2 else "Appender")
+        for i in range(writers)
+    ]
+    for child in children:
+        child.ready(timeout=60)
+    for child in children:
+        child.send("go\n")
+    for child in children:
+        child.finish(timeout=120)
+
+
+def test_recover_seals_fragments_glued_to_real_writers_records(
+    log: pathlib.Path, spawn: Spawner
+) -> None:
+    seed = [coordlog.append(str(log), {"n": n}) for n in range(3)]
+    first = b'{"id":"dead1","ts":"2026-01-01T00:00:00.000000Z","note":"cut he'
+    tear(log, first)
+    run_writers(spawn, log, writers=4, count=50)  # the first of them lands glued to `first`
+    second = b'{"id":"dead2","parent":{"id":"p","tags":["{\\"id\\":\\""]},"kids":[{"id":"k"}'
+    tear(log, second)  # a fragment holding `{"id":"` of its own, escaped and not
+    cli = [
+        json.loads(
+            run_fg(
+                "record", "append", str(log), "--json", json.dumps({"cli": n}), cwd=log.parent
+            ).stdout
+        )
+        for n in range(3)
+    ]
+    tail = b'{"id":"dead3","n":'
+    tear(log, tail)
+    before = log.read_bytes()
+    total = len(seed) + 4 * 50 + len(cli)
+    assert len(line_by_line(before)) == total - 2  # the defect: two records glued, unreadable
+
+    proc = run_fg("record", "tail", str(log), "-n", "0", cwd=log.parent, check=False)
+    assert proc.returncode == 65
+    assert proc.stdout == ""
+    problems = proc.stderr.splitlines()
+    assert len(problems) == 3, problems
+    assert f"line 4: a torn fragment of {len(first)} bytes before a record" in problems[0]
+    assert f"line {4 + 200}: a torn fragment of {len(second)} bytes" in problems[1]
+    assert f"torn last line ({len(tail)} bytes)" in problems[2]
+    assert all(f"`flockguard record recover {log}`" in problem for problem in problems)
+
+    inode = os.stat(log).st_ino
+    proc = run_fg("record", "recover", str(log), cwd=log.parent)
+    assert proc.stdout == (
+        f"sealed {log}: 1 torn tail ({len(tail)} bytes), 2 glued fragments moved to {log}.torn;"
+        f" {total} records kept\n"
+    )
+    assert pathlib.Path(f"{log}.torn").read_bytes() == b"\n".join([first, second, tail, b""])
+    assert os.stat(log).st_ino == inode  # rewritten in place: holders' locks stay valid
+    after = log.read_bytes()
+    # every record keeps its own bytes and place; only the pieces went
+    assert after == before.replace(first, b"").replace(second, b"")[: -len(tail)]
+    records = line_by_line(after)
+    assert len(after.splitlines()) == len(records) == total  # one record a line, none lost
+    assert all(line.startswith(coordlog.RECORD_START) for line in after.splitlines())
+    assert len({record["id"] for record in records}) == total
+    assert records[:3] == seed and records[-3:] == cli
+    for i in range(4):
+        assert [r["seq"] for r in records if r.get("writer") == f"w{i}"] == list(range(50))
+    assert sorted(p.name for p in log.parent.iterdir()) == [log.name, f"{log.name}.torn"]
+
+    proc = run_fg("record", "tail", str(log), "-n", str(total), cwd=log.parent)
+    assert proc.stderr == ""
+    assert [json.loads(line) for line in proc.stdout.splitlines()] == records
+    proc = run_fg("record", "recover", str(log), cwd=log.parent)
+    assert proc.stdout == f"{log}: whole, nothing to recover\n"
+    assert log.read_bytes() == after
+
+
+def test_recover_moves_complete_lines_that_are_no_record(log: pathlib.Path) -> None:
+    written = [coordlog.append(str(log), {"n": 0})]
+    tear(log, b'garbage\n[1, 2]\n\n"text"\n')
+    written.append(coordlog.append(str(log), {"n": 1}))
+    tear(log, b'{"id":"x",\n')  # a complete line, but cut: no record after it to glue
+    written.append(coordlog.append(str(log), {"n": 2}))
+    before = log.read_bytes()
+    tail = run_fg("record", "tail", str(log), cwd=log.parent, check=False)
+    assert tail.returncode == 65 and len(tail.stderr.splitlines()) == 5
+
+    report = coordlog.recover(str(log))
+    assert (report.torn, report.glued, report.invalid, report.kept) == (b"", 0, 5, 3)
+    assert (
+        report.moved
+        == len(before) - len(log.read_bytes())
+        == len('garbage[1, 2]"text"{"id":"x",') + 5
+    )
+    assert not report.whole and not report.resumed
+    with pytest.raises(AttributeError):
+        report.kept = 0
+    assert pathlib.Path(f"{log}.torn").read_bytes() == b'garbage\n[1, 2]\n\n"text"\n{"id":"x",\n'
+    assert lines(log) == written
+    assert not pathlib.Path(f"{log}.recovering").exists()
+    assert not pathlib.Path(f"{log}.recovering.tmp").exists()
+
+    log.write_bytes(before)
+    proc = run_fg("record", "recover", str(log), cwd=log.parent)
+    assert proc.stdout == f"sealed {log}: 5 invalid lines moved to {log}.torn; 3 records kept\n"
+
+
+@pytest.mark.parametrize("at", ["copying", "rewriting", "cutting", "unlinking"])
+def test_a_recover_killed_half_way_is_completed_and_later_appends_kept(
+    log: pathlib.Path, spawn: Spawner, at: str
+) -> None:
+    # longer than a few records: a half-done rewrite then leaves whole records twice
+    fragment = b'{"id":"dead","ts":"2026-01-01T00:00:00.000000Z","cut":"' + b"x" * 500
+    coordlog.append(str(log), {"n": 0})
+    tear(log, fragment)
+    for n in range(1, 40):
+        coordlog.append(str(log), {"n": n})
+    tear(log, b"garbage\n")
+    for n in range(40, 60):
+        coordlog.append(str(log), {"n": n})
+    before = log.read_bytes()
+    expected = before.replace(fragment, b"").replace(b"garbage\n", b"")
+    copy = pathlib.Path(f"{log}.recovering")
+
+    killed = spawn(KILLED_RECOVER, str(log), at)
+    assert killed.proc.wait(30) == -signal.SIGKILL, killed.stderr()
+    assert copy.exists() == (at != "copying")
+    if at == "copying":
+        assert log.read_bytes() == before  # the log is only touched once the copy is whole
+    if at == "rewriting":  # half-rewritten: records twice, the very state the copy is for
+        ids = [record["id"] for record in coordlog.read(str(log)).records]
+        assert len(ids) > len(set(ids))
+
+    run_writers(spawn, log, writers=3, count=20)  # the flock died with the recover: appends go on
+    tail = run_fg("record", "tail", str(log), cwd=log.parent, check=False)
+    assert tail.returncode == 65
+    assert ("a recover was interrupted" in tail.stderr) == (at != "copying")
+
+    proc = run_fg("record", "recover", str(log), cwd=log.parent)
+    if at != "copying":
+        assert proc.stdout.startswith(f"{log}: completed an interrupted recover ({copy})")
+    data = log.read_bytes()
+    assert data.startswith(expected)  # what the killed recover meant, byte for byte
+    later = line_by_line(data[len(expected) :])
+    assert len(data[len(expected) :].splitlines()) == len(later)
+    assert sorted((r["writer"], r["seq"]) for r in later) == sorted(
+        (f"w{i}", seq) for i in range(3) for seq in range(20)
+    )
+    assert not copy.exists() and not pathlib.Path(f"{copy}.tmp").exists()
+    # nothing lost: a recover killed before its copy was whole seals the same pieces again
+    pieces = pathlib.Path(f"{log}.torn").read_bytes().splitlines()
+    assert pieces == [fragment, b"garbage"] * (2 if at == "copying" else 1)
+    assert run_fg("record", "tail", str(log), cwd=log.parent).stderr == ""
+
+
+def test_appends_wait_while_recover_rewrites(log: pathlib.Path, spawn: Spawner) -> None:
+    seed = [coordlog.append(str(log), {"n": n}) for n in range(20)]
+    fragment = b'{"id":"dead","cut'
+    tear(log, fragment)
+    seed += [coordlog.append(str(log), {"n": n}) for n in range(20, 40)]
+    writers = [spawn(WRITER, str(log), f"w{i}", "30", "append") for i in range(3)]
+    for writer in writers:
+        writer.ready()
+    recovering = spawn(SLOW_RECOVER, str(log))
+    assert recovering.line() == "rewriting"  # it has read the log, holding its lock
+    size = log.stat().st_size
+    for writer in writers:
+        writer.send("go\n")
+    time.sleep(0.3)
+    assert log.stat().st_size == size  # no append lands between its read and its rewrite
+    for writer in writers:
+        writer.finish()
+    assert recovering.line() == "1 40"
+    recovering.finish()
+    records = lines(log)
+    assert records[:40] == seed
+    assert sorted((r["writer"], r["seq"]) for r in records[40:]) == sorted(
+        (f"w{i}", seq) for i in range(3) for seq in range(30)
+    )
+    assert pathlib.Path(f"{log}.torn").read_bytes() == fragment + b"\n"
+
+
+def test_a_copy_recover_did_not_write_is_refused(log: pathlib.Path) -> None:
+    for n in range(3):
+        coordlog.append(str(log), {"n": n})
+    before = log.read_bytes()
+    copy = pathlib.Path(f"{log}.recovering")
+    copy.write_bytes(before[:10])  # a plain copy says nothing of appends made since: no guess
+    proc = run_fg("record", "recover", str(log), cwd=log.parent, check=False)
+    assert proc.returncode == 1
+    assert "recover-copy-invalid" in proc.stderr and "Traceback" not in proc.stderr
+    assert log.read_bytes() == before and copy.read_bytes() == before[:10]
+
+
+# ------------------------------------------------------------------ attacks on the reader
+
+
+def test_records_and_fragments_full_of_record_starts_are_told_apart(log: pathlib.Path) -> None:
+    """The record glued after a fragment is the object the line ends with, matched backwards;
+    record starts inside the fragment, nested objects and strings do not mislead it."""
+    first = coordlog.append(str(log), {"n": 0})
+    fragments = [
+        b'{"id":"dead1","kid":{"id":"k"}',  # cut just after a whole nested record-like object
+        b'{"id":"dead2","s":"\\\\\\"{\\"id\\":\\"x\\"}\\\\',  # escapes and quoted record starts
+        b'{"id":"dead3","a":[{"id":"a"},{"id":"b"',
+    ]
+    odd = {
+        "kids": [{"id": "a"}, {"id": "b", "k": [{"id": "c"}]}],
+        "text": 'brackets }]{[ quotes " \\" and a record start {"id":"',
+        "ends": "in a backslash \\",
+    }
+    glued = []
+    for fragment in fragments:
+        tear(log, fragment)
+        glued.append(coordlog.append(str(log), odd))
+    result = coordlog.read(str(log))
+    assert result.records == [first, *glued]
+    assert [problem for _, problem in result.invalid] == [
+        f"a torn fragment of {len(fragment)} bytes before a record" for fragment in fragments
+    ]
+    report = coordlog.recover(str(log))
+    assert (report.glued, report.kept) == (3, 4)
+    assert pathlib.Path(f"{log}.torn").read_bytes() == b"".join(f + b"\n" for f in fragments)
+    assert lines(log) == [first, *glued]
+
+
+def test_a_deeply_nested_line_is_reported_not_raised(log: pathlib.Path) -> None:
+    """json raises RecursionError, not ValueError, past its depth: read() let it out, so one
+    such line broke every reader of the log (a hook reading approvals included)."""
+    first = coordlog.append(str(log), {"n": 0})
+    deep = b'{"id":"deep","k":' * 50_000
+    tear(log, deep + b"\n" + b"[" * 100_000 + b"]" * 100_000 + b"\n" + deep)
+    last = coordlog.append(str(log), {"n": 1})  # glued after a deep fragment: still found
+    result = coordlog.read(str(log))
+    assert result.records == [first, last]
+    assert [problem for _, problem in result.invalid] == [
+        "not JSON: nested too deeply",
+        "not JSON: nested too deeply",
+        f"a torn fragment of {len(deep)} bytes before a record",
+    ]
+    proc = run_fg("record", "tail", str(log), cwd=log.parent, check=False)
+    assert proc.returncode == 65 and "Traceback" not in proc.stderr
+    report = coordlog.recover(str(log))
+    assert (report.invalid, report.glued, report.kept) == (2, 1, 2)
+    assert lines(log) == [first, last]
+
+
+def test_a_long_damaged_line_is_read_in_linear_time(log: pathlib.Path, spawn: Spawner) -> None:
+    """Trying every `{"id":"` of a line in turn was quadratic: minutes for this 2 MB line."""
+    tear(log, b'{"id":"' * 300_000)
+    record = coordlog.append(str(log), {"n": 0})
+    tear(log, b'{"id":"' * 300_000 + b"}\n")
+    reader = spawn(
+        "import sys, json; from flockguard.locking import coordlog; "
+        "log = coordlog.read(sys.argv[1]); print(json.dumps([log.records, len(log.invalid)]))",
+        str(log),
+    )
+    assert json.loads(reader.line(timeout=10)) == [[record], 2]
+    reader.finish()
+
+
+def test_recover_never_writes_through_a_symlinked_torn_or_copy(tmp_path: pathlib.Path) -> None:
+    log = tmp_path / "coord.jsonl"
+    coordlog.append(str(log), {"n": 0})
+    tear(log, b'{"id":"dead')
+    before = log.read_bytes()
+    target = tmp_path / "precious"
+    target.write_bytes(b"keep\n")
+    for name in (f"{log.name}.torn", f"{log.name}.recovering"):
+        link = tmp_path / name
+        link.symlink_to(target)
+        with pytest.raises(OSError) as info:
+            coordlog.recover(str(log))
+        assert info.value.errno == errno.ELOOP
+        proc = run_fg("record", "recover", str(log), cwd=tmp_path, check=False)
+        assert proc.returncode == 1 and f"{link}: Too many levels" in proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert log.read_bytes() == before and target.read_bytes() == b"keep\n"
+        link.unlink()

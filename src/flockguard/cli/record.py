@@ -12,6 +12,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
 
+    from flockguard.locking.coordlog import Recovery
+    from flockguard.locking.file_lock import LockTimeout
+
+EXIT_DATAERR = 65  # sysexits EX_DATAERR: tail skipped what is not a whole record line
 EXIT_TEMPFAIL = 75  # sysexits EX_TEMPFAIL: the lock was busy, try again
 
 
@@ -26,8 +30,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     tail.add_argument("file")
     tail.add_argument("-n", type=int, default=10, dest="count", help="how many (default 10)")
     tail.add_argument("--follow", "-f", action="store_true", help="keep printing new records")
-    recover = actions.add_parser("recover", help="seal a torn last line (kept in FILE.torn)")
+    recover = actions.add_parser(
+        "recover", help="leave one record a line; torn and stray bytes go to FILE.torn"
+    )
     recover.add_argument("file")
+    recover.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the lock")
 
 
 def run(
@@ -53,23 +60,50 @@ def run(
         try:
             written = coordlog.append(file, record, timeout=timeout, fsync=fsync)
         except LockTimeout as exc:
-            sys.stderr.write(f"error: {exc.reference}\n  × {exc.message}\n  hint: {exc.hint}\n")
-            return EXIT_TEMPFAIL
+            return _busy(exc)
         except OSError as exc:
             raise FlockguardError("record-unwritable", f"{file}: {exc.strerror}") from exc
         print(json.dumps(written))
         return 0
     if action == "recover":
         try:
-            torn = coordlog.recover(file)
+            report = coordlog.recover(file, timeout=timeout)
+        except LockTimeout as exc:
+            return _busy(exc)
         except FileNotFoundError as exc:
             raise FlockguardError("no-such-file", f"{file}: no such file") from exc
-        if torn:
-            print(f"sealed {file}: {len(torn)} torn bytes moved to {file}{coordlog.TORN_SUFFIX}")
-        else:
-            print(f"{file}: whole, nothing to recover")
+        except OSError as exc:  # named: it may be FILE.torn or FILE.recovering (a symlink)
+            where = exc.filename or file
+            raise FlockguardError("record-unwritable", f"{where}: {exc.strerror}") from exc
+        print(_recovered(file, report))
         return 0
     return _tail(file, count, follow)
+
+
+def _busy(exc: LockTimeout) -> int:
+    sys.stderr.write(f"error: {exc.reference}\n  × {exc.message}\n  hint: {exc.hint}\n")
+    return EXIT_TEMPFAIL
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _recovered(file: str, report: Recovery) -> str:
+    """One line: what recover moved to FILE.torn and kept, e.g. `sealed FILE: 2 glued ...`."""
+    from flockguard.locking.coordlog import RECOVERING_SUFFIX, TORN_SUFFIX
+
+    kept = _count(report.kept, "record")
+    resumed = f"{file}: completed an interrupted recover ({file}{RECOVERING_SUFFIX})"
+    if report.whole:
+        return f"{resumed}; {kept} kept" if report.resumed else f"{file}: whole, nothing to recover"
+    parts = [f"1 torn tail ({len(report.torn)} bytes)"] if report.torn else []
+    if report.glued:
+        parts.append(_count(report.glued, "glued fragment"))
+    if report.invalid:
+        parts.append(_count(report.invalid, "invalid line"))
+    sealed = f"sealed {file}: {', '.join(parts)} moved to {file}{TORN_SUFFIX}; {kept} kept"
+    return f"{resumed}, then {sealed}" if report.resumed else sealed
 
 
 def _tail(file: str, count: int, follow: bool) -> int:
@@ -82,12 +116,22 @@ def _tail(file: str, count: int, follow: bool) -> int:
     log = coordlog.read(file)
     for record in log.records[-count:] if count > 0 else []:
         print(json.dumps(record))
+    fix = f"`flockguard record recover {file}`"
     for number, problem in log.invalid:
-        sys.stderr.write(f"{file}: line {number}: {problem}\n")
+        sys.stderr.write(
+            f"{file}: line {number}: {problem}; {fix} moves it to {file}{coordlog.TORN_SUFFIX}\n"
+        )
     if log.torn:
         sys.stderr.write(
             f"{file}: torn last line ({len(log.torn)} bytes): a writer died mid-line; "
-            f"`flockguard record recover {file}` seals it\n"
+            f"{fix} seals it\n"
+        )
+    # A recover killed mid-rewrite can leave lines twice (they read as whole records).
+    interrupted = os.path.lexists(file + coordlog.RECOVERING_SUFFIX)
+    if interrupted:
+        sys.stderr.write(
+            f"{file}: a recover was interrupted (or is running): {file}"
+            f"{coordlog.RECOVERING_SUFFIX} is left and lines may be doubled; {fix} completes it\n"
         )
     seen = len(log.records)
     while follow:
@@ -97,4 +141,4 @@ def _tail(file: str, count: int, follow: bool) -> int:
         for record in log.records[seen:]:
             print(json.dumps(record))
         seen = len(log.records)
-    return 0
+    return EXIT_DATAERR if log.invalid or log.torn or interrupted else 0
