@@ -24,7 +24,9 @@ def test_init_wires_the_agents_the_repository_uses(tmp_path: pathlib.Path) -> No
 def test_doctor_reports_wiring_problems_and_todos(tmp_path: pathlib.Path) -> None:
     git_init(tmp_path)
     run_fg("init", "--agents", "claude-code,codex", cwd=tmp_path)
-    reports = {r["agent"]: r for r in json.loads(run_fg("doctor", "--json", cwd=tmp_path).stdout)}
+    document = json.loads(run_fg("doctor", "--json", cwd=tmp_path).stdout)
+    reports = {r["agent"]: r for r in document["agents"]}
+    assert all(c["ok"] for c in document["checks"]), document["checks"]
     assert reports["claude-code"]["wired"] and reports["claude-code"]["hook_runs"]
     assert reports["claude-code"]["problems"] == [] and "trust" in reports["claude-code"]["todo"]
     assert reports["codex"]["wired"] and "/hooks" in reports["codex"]["todo"]
@@ -37,7 +39,7 @@ def test_doctor_reports_wiring_problems_and_todos(tmp_path: pathlib.Path) -> Non
     settings.write_text("{not json")
     reports = {
         r["agent"]: r
-        for r in json.loads(run_fg("doctor", "--json", cwd=tmp_path, check=False).stdout)
+        for r in json.loads(run_fg("doctor", "--json", cwd=tmp_path, check=False).stdout)["agents"]
     }
     assert reports["claude-code"]["config_valid"] is False
 

@@ -16,6 +16,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -28,7 +29,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from flockguard.locking import resources
-from flockguard.locking.manager import LeaseLost, open_manager
+from flockguard.locking.manager import LeaseLost, NotHeld, open_manager
 from flockguard.locking.schedule import Holding, Waiting, step
 
 READ, IW, WRITE = "read", "intent_write", "write"
@@ -258,6 +259,10 @@ class LockManagerMachine(RuleBasedStateMachine):
         self.db = sqlite3.connect(os.path.join(self.root, ".flockguard", "state", "locks.db"))
         self.snapshot_path = os.path.join(self.root, ".flockguard", "state", "locks.json")
         self.model = Model()
+        # a new table's tokens start above any a lost table gave out: from the clock
+        (seed,) = self.db.execute("SELECT value FROM meta WHERE key = 'next_token'").fetchone()
+        assert seed >= int((time.time() - 60) * 1e6), seed
+        self.model.next_token = seed
         self.tokens: dict[int, tuple[str, str, str]] = {}  # every grant seen, by token
 
     def teardown(self) -> None:
@@ -327,24 +332,21 @@ class LockManagerMachine(RuleBasedStateMachine):
             assert grant.granted, (grant, "the model granted it")
             assert (grant.mode, grant.token) == (mode, held.token)
             return
-        # not granted: the answer describes the table as status() shows it next
-        model.grant_pass()  # that status() runs the scheduler again
+        own_refused = key in refusals
+        if not own_refused and not keep_queued:
+            # asked without waiting: taken out of the queue in the same transaction
+            model.queue = [w for w in model.queue if w.key != key]
+        # the answer describes the table as status() shows it next, and status() applies what
+        # a scheduler run would change (a request freed by the withdrawal is granted)
+        model.grant_pass()
         queue = model.order()
         position = next((i for i, w in enumerate(queue, 1) if w.key == key), 0)
         blocking = {
             (res, other, model.holders[res, other].mode, model.holders[res, other].token)
             for res, other in model.blocking_holders(agent, mode, resource)
         }
-        own_refused = key in refusals
-        if not own_refused and not keep_queued:
-            model.queue = [w for w in model.queue if w.key != key]  # withdrawn
-            model.grant_pass()
-            held = model.holders.get(key)
-            if held is not None and covers(held.mode, mode):  # granted at the last moment
-                assert grant.granted and grant.token == held.token, grant
-                return
         assert not grant.granted, (grant, "the model did not grant it")
-        assert grant.position == position, (grant, [w.key for w in queue])
+        assert grant.position == (position if keep_queued else 0), (grant, [w.key for w in queue])
         got = {(h["resource"], h["agent"], h["mode"], h["token"]) for h in grant.holders}
         assert got == blocking, (got, blocking)
         event(f"not granted (keep_queued={keep_queued}, refused={own_refused})")
@@ -357,9 +359,12 @@ class LockManagerMachine(RuleBasedStateMachine):
     @rule(agent=st.sampled_from(AGENTS), resource=st.sampled_from(RESOURCES))
     def release(self, agent: str, resource: str) -> None:
         key = (resource, agent)
-        expected = key in self.model.holders
-        released = self.managers[agent].release(resource, agent)
-        assert released == expected
+        expected = key in self.model.holders or self.model.waiter(resource, agent) is not None
+        if not expected and key in self.model.lost:  # a lost lease is said to be lost
+            with pytest.raises(LeaseLost, match=re.escape(self.model.lost[key])):
+                self.managers[agent].release(resource, agent)
+        else:
+            assert self.managers[agent].release(resource, agent) == expected
         self.model.holders.pop(key, None)
         self.model.queue = [w for w in self.model.queue if w.key != key]
         queued = len(self.model.queue)
@@ -380,10 +385,13 @@ class LockManagerMachine(RuleBasedStateMachine):
         key = (resource, agent)
         held = self.model.holders.get(key)
         manager = self.managers[agent]
-        if held is None:
+        if held is None and key not in self.model.lost:
+            with pytest.raises(NotHeld, match=f"{agent} does not hold {re.escape(resource)}"):
+                manager.renew(resource, agent)
+        elif held is None:
             with pytest.raises(LeaseLost) as caught:
                 manager.renew(resource, agent)
-            why = self.model.lost.get(key, "it is not held")
+            why = self.model.lost[key]
             assert f"{agent} no longer holds {resource} ({why})" in str(caught.value)
         else:
             before = time.time()
@@ -455,10 +463,17 @@ class LockManagerMachine(RuleBasedStateMachine):
         if os.path.exists(self.snapshot_path):
             assert self.seen_document(self.read_snapshot()) == self.expected_document()
         document = self.managers["A"].status()
-        self.model.grant_pass()  # status() runs the scheduler too (grants a refusal freed)
-        snapshot = self.read_snapshot()
-        assert self.seen_document(snapshot) == self.expected_document()
-        assert document == snapshot, "status() and locks.json differ"
+        self.model.grant_pass()  # status() applies what a scheduler run would (a freed grant)
+        assert self.seen_document(document) == self.expected_document()
+        if os.path.exists(self.snapshot_path):  # published after each change, in order
+            snapshot = self.read_snapshot()
+            assert self.seen_document(snapshot) == self.seen_document(document)
+            assert (snapshot["generation"], snapshot["version"]) == (
+                document["generation"],
+                document["version"],
+            ), "status() and locks.json show different versions"
+        else:
+            assert document["holders"] == document["waiters"] == [], "changed, not published"
         # every waiter has its place 1..n, in queue order (priority class, then arrival)
         waiters = document["waiters"]
         assert [w["position"] for w in waiters] == list(range(1, len(waiters) + 1))
@@ -567,8 +582,11 @@ def test_renew_and_lease_lost(manager: Any) -> None:
     m.break_lock("src/a.py", by="ops")
     with pytest.raises(LeaseLost, match="broken by ops"):
         m.renew("src/a.py", "A")
-    with pytest.raises(LeaseLost, match="it is not held"):
+    with pytest.raises(LeaseLost, match="broken by ops"):  # a release says so too
+        m.release("src/a.py", "A")
+    with pytest.raises(NotHeld, match=r"A does not hold src/b\.py"):  # never held: not "lost"
         m.renew("src/b.py", "A")
+    assert m.release("src/b.py", "A") is False
 
 
 # ---- the pure scheduler, with explicit clocks ----------------------------------------------------

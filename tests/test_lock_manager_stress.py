@@ -5,7 +5,7 @@ random mode on a random resource (files, a directory, a glob) with a random prio
 wait, sometimes ``keep_queued`` (then it comes back for the request twice and withdraws it),
 sometimes a second lock while holding the first (so waits-for cycles happen), holds briefly,
 releases. Leases are 2 s. Every few hundred milliseconds the test SIGKILLs a random worker and
-starts a fresh one under a new agent name; the dead worker's leases and requests must lapse.
+starts a fresh one under a new agent name; the dead worker's leases and requests must go.
 
 Each worker appends its own JSON lines (one ``os.write`` each, so a SIGKILL loses no line
 written before it): every question with its answer and timings, every grant with its fencing
@@ -22,8 +22,8 @@ The checker then asserts, from the logs:
     (lower token) ends no later than the later one starts; the bounds only err on the safe side.
 (b) fencing tokens are unique and increase in grant order (``since`` never decreases with them).
 (c) no request was stuck: every answer came within its wait (plus slack for a loaded machine),
-    no live worker's request "lapsed", and once every worker stopped the table holds only leases
-    and requests of killed workers, which lapse within their TTL (then the table is empty).
+    no live worker's request "lapsed", and once every worker stopped the table is empty at once:
+    the leases and requests of killed workers go with their owners, not with their TTL.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from typing import Any
 
 import pytest
 
-from flockguard.locking.manager import open_manager
+from flockguard.locking.manager import LeaseLost, open_manager
 
 RESOURCES = ("src/a.py", "src/b.py", "src/db/m.py", "src/db/", "src/*.py", "docs/x.md")
 # pairs of distinct resources that share a path (`src/*.py` does not reach into src/db/)
@@ -115,7 +115,10 @@ def work(root: str, agent: str, log: Any, rng: random.Random, stop_at: float) ->
 
     def release(resource: str, token: int) -> None:
         log(ev="release", res=resource, token=token, t=time.time())
-        manager.release(resource, agent)
+        try:
+            manager.release(resource, agent)
+        except LeaseLost as lost:  # stalled past its TTL on a loaded machine: it is told so
+            log(ev="lost", res=resource, token=token, why=str(lost), t=time.time())
 
     while time.time() < stop_at:
         resource = rng.choice(RESOURCES)
@@ -129,7 +132,10 @@ def work(root: str, agent: str, log: Any, rng: random.Random, stop_at: float) ->
                     break
             if not grant.granted:
                 log(ev="withdraw", res=resource, t=time.time())
-                dropped = manager.release(resource, agent)
+                try:
+                    dropped = manager.release(resource, agent)
+                except LeaseLost:
+                    dropped = False
                 log(ev="withdrawn", res=resource, dropped=dropped, t=time.time())
         if not grant.granted:
             continue
@@ -189,9 +195,9 @@ def test_many_processes_with_kills(tmp_path: Any) -> None:
             if time.time() > stop_at - 0.5:
                 break
             victim = rng.choice([a for a in processes if a not in killed])
+            killed[victim] = time.time()  # before the kill: it held its locks until then
             os.kill(processes[victim].pid, signal.SIGKILL)
             processes[victim].join(5)
-            killed[victim] = time.time()
             start(f"{victim.split('.')[0]}.{generation}")
         for process in processes.values():
             process.join(max(stop_at - time.time(), 0) + 20)
@@ -258,7 +264,10 @@ def collect_grants(
     for grant in by_token.values():
         if grant["released"] is None:
             assert grant["agent"] in killed, f"a live worker never released {grant}"
-        grant["end"] = min(grant["expires"], grant["released"] or grant["expires"])
+        # a killed worker's lock may be taken away once it is dead: the kill is a lower bound
+        # of when that happened (a grant to another before it would be an overlap)
+        died = killed.get(grant["agent"], grant["expires"])
+        grant["end"] = min(grant["expires"], grant["released"] or grant["expires"], died)
     return sorted(by_token.values(), key=lambda g: g["token"])
 
 
@@ -298,12 +307,10 @@ def check_table_drains(root: str, killed: dict[str, float], stopped: float) -> N
             if entry["agent"] not in killed
         ]
         assert not stuck, f"left in the table by live workers: {stuck}"
-        # a killed worker's request may still be granted, then its lease runs one more TTL
-        deadline = stopped + 2 * TTL + 1.0
-        while (document["holders"] or document["waiters"]) and time.time() < deadline:
-            time.sleep(0.1)
-            document = manager.status()
+        # the killed workers' locks and requests do not wait for their TTL: their owners are
+        # dead, so the table is empty at once
         assert document["holders"] == [] and document["waiters"] == [], document
+        assert time.time() < stopped + TTL, "the check itself took longer than a lease"
 
 
 def _wait_then_die(root: str) -> None:

@@ -211,6 +211,10 @@ def _decide(platform: Platform, name: str, raw: bytes, started: float) -> Respon
             decision = settle(decision, root, name)
         if root is not None and decision.outcome in (model.ALLOW, model.WARN):
             decision = _claim(decision, config)
+        if root is not None and config is not None:
+            from flockguard.validators.locks import keep_alive
+
+            keep_alive(root, action.agent, config.locks)
     if not _fired_before(root, action):
         _audit(root, decision, started)
     return platform.render(decision)
@@ -246,7 +250,7 @@ def _claim(decision: Decision, config: Config) -> Decision:
         return decision
     from flockguard.validators.locks import claim
 
-    raced = tuple(claim(config.root, paths, action.agent, config.locks))
+    raced = tuple(claim(config.root, paths, action.agent, config.locks, config.on_internal_error))
     if not raced:
         return decision
     return Decision(

@@ -78,6 +78,8 @@ RULES: Mapping[str, Rule] = _registry(
          "A read of a file another agent holds for write is allowed with a warning."),
     Rule("FG703", "commit-touches-locked-path", "precommit",
          "A commit touching paths another agent holds for write or intent_write is refused."),
+    Rule("FG704", "lock-queued-for-by-another-agent", "locks",
+         "An edit of a file another agent is already queued for is refused: no lease, no edit."),
     Rule("FG900", "validator-crashed", "engine",
          "A validator raised an exception; the outcome follows on_internal_error."),
     Rule("FG901", "config-invalid", "engine",
@@ -86,6 +88,8 @@ RULES: Mapping[str, Rule] = _registry(
          "The hook's input is empty, not JSON, or lacks a field the platform always sends."),
     Rule("FG903", "hook-crashed", "hook",
          "The hook itself failed; it still answers, by on_internal_error."),
+    Rule("FG904", "lock-table-unavailable", "locks",
+         "The lock table cannot be read or written; the outcome follows on_internal_error."),
 )  # fmt: skip
 
 # FG9xx report flockguard's own failures: their outcome is on_internal_error, never a stage.

@@ -35,13 +35,20 @@ def lock_table(document: dict[str, Any], me: str) -> str:
     for w in document.get("waiters", [])[:TABLE_LIMIT]:
         who = "you" if w["agent"] == me else w["agent"]
         lines.append(f"- {w['resource']}: {who} waits for {w['mode']} (#{w['position']})")
+    if document.get("problem"):
+        lines.insert(0, f"- the lock table cannot be read: {document['problem']}")
     return "\n".join(lines) if lines else "- no locks held, nobody waiting"
 
 
 def _snapshot(root: str) -> dict[str, Any]:
-    from flockguard.validators.locks import snapshot
+    """The lock table as the hook sees it; an unreadable table shows as a note, not as empty."""
+    from flockguard.errors import FlockguardError
+    from flockguard.validators.locks import table
 
-    return snapshot(root)
+    try:
+        return table(root)
+    except FlockguardError as exc:
+        return {"holders": [], "waiters": [], "problem": f"{exc.message} ({exc.hint})"}
 
 
 def _mark_seen(root: str, agent: str, document: dict[str, Any]) -> None:
@@ -58,9 +65,26 @@ def _safe(agent: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in agent) or "agent"
 
 
+def _register(action: Action, config: Config) -> None:
+    """Record the session's host process: its locks end with it, not only with their TTL."""
+    from flockguard.errors import FlockguardError
+    from flockguard.locking import liveness
+    from flockguard.locking.manager import open_manager
+
+    owner = liveness.host_handle()
+    if not (owner and action.agent):
+        return
+    try:
+        with open_manager(config.root) as manager:
+            manager.register_session(action.agent, owner)
+    except FlockguardError:
+        pass  # the table's trouble is reported where locks are checked (FG904)
+
+
 def start(action: Action, config: Config) -> str:
     from flockguard.briefing import briefing
 
+    _register(action, config)
     document = _snapshot(config.root)
     _mark_seen(config.root, action.agent, document)
     env_file = os.environ.get("CLAUDE_ENV_FILE", "")
@@ -96,10 +120,10 @@ def prompt(action: Action, config: Config) -> str:
 
 
 def end(action: Action, config: Config) -> int:
-    """Release everything the agent held or queued for."""
+    """Release everything the agent held or queued for, and forget its session."""
     if not action.agent:
         return 0
     from flockguard.locking.manager import open_manager
 
     with open_manager(config.root) as manager:
-        return manager.release_all(action.agent)
+        return manager.end_session(action.agent)

@@ -1,5 +1,6 @@
-"""``flockguard doctor``: is each agent wired, is its config valid, does the hook resolve, and
-what must a person still do in that agent before its hooks run."""
+"""``flockguard doctor``: is each agent wired, is its config valid, does the hook resolve, what
+must a person still do in that agent before its hooks run — and are the policy, the state
+directory and the lock table sound (:mod:`flockguard.health`). Exits 1 when anything is wrong."""
 
 from __future__ import annotations
 
@@ -98,10 +99,13 @@ def check(root: str, name: str) -> dict[str, Any]:
 
 
 def run(*, json: bool, repo: str) -> int:
+    from flockguard.health import checks
+
     root = options.repo_root(repo)
     reports = [check(root, name) for name in INSTALLERS]
+    health = checks(root)
     if json:
-        print(_dumps(reports))
+        print(_dumps({"agents": reports, "checks": [c.as_dict() for c in health]}))
     else:
         from rich.console import Console
 
@@ -117,8 +121,13 @@ def run(*, json: bool, repo: str) -> int:
                 console.print(f"    × {problem}", soft_wrap=True)
             if r["wired"]:
                 console.print(f"    to do in the agent: {r['todo']}", soft_wrap=True)
+        for c in health:
+            mark = "[green]✓[/]" if c.ok else "[red]×[/]"
+            console.print(f"{mark} {c.name}: {c.detail}", soft_wrap=True)
+            if not c.ok and c.fix:
+                console.print(f"    fix: {c.fix}", soft_wrap=True)
     broken = [r for r in reports if r["wired"] and r["problems"]]
-    return 1 if broken else 0
+    return 1 if broken or not all(c.ok for c in health) else 0
 
 
 def _dumps(document: object) -> str:

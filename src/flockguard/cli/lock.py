@@ -12,11 +12,14 @@ import sys
 
 from flockguard.cli import options
 from flockguard.errors import FlockguardError
+from flockguard.locking.manager import NotHeld
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from typing import Any
+
+    from flockguard.locking.manager import Grant, Manager
 
 EXIT_NOT_GRANTED = 75  # sysexits EX_TEMPFAIL: held by someone else, try again or queue
 
@@ -82,11 +85,9 @@ def resource_of(root: str, given: str) -> str:
 
 
 def run(**given: Any) -> int:
-    from flockguard.locking.manager import open_manager
-
     action = given["action"]
     root = options.repo_root(given["repo"])
-    with open_manager(root, **_settings(root)) as manager:
+    with manager_for(root) as manager:
         if action == "break":
             resource = resource_of(root, given["resource"])
             broken = manager.break_lock(resource)
@@ -99,27 +100,7 @@ def run(**given: Any) -> int:
                 "lock-agent-missing", "no agent id", "pass --agent or set FLOCKGUARD_AGENT"
             )
         if action == "acquire":
-            grant = manager.acquire(
-                resource_of(root, given["resource"]),
-                given["mode"],
-                agent,
-                priority=given["priority"],
-                ttl=given["ttl"],
-                wait=given["wait"],
-                keep_queued=given["keep_queued"],
-            )
-            document = grant.as_json()
-            if given["json"]:
-                print(json.dumps(document))
-            elif grant.granted:
-                print(f"granted {grant.mode} on {grant.resource} to {agent} (token {grant.token})")
-            else:
-                holders = ", ".join(f"{h['agent']} ({h['mode']})" for h in grant.holders) or "—"
-                queued = f", queued at position {grant.position}" if grant.position else ""
-                sys.stdout.write(
-                    f"not granted: held by {holders}{queued}. {grant.reason}\n".rstrip() + "\n"
-                )
-            return 0 if grant.granted else EXIT_NOT_GRANTED
+            return _acquire(manager, root, agent, given)
         if action == "release":
             if given["everything"]:
                 count = manager.release_all(agent)
@@ -127,19 +108,82 @@ def run(**given: Any) -> int:
                 return 0
             if not given["resource"]:
                 raise FlockguardError("usage", "name a resource, or --all")
-            released = manager.release(resource_of(root, given["resource"]), agent)
-            print(json.dumps({"released": int(released)}))
+            resource = resource_of(root, given["resource"])
+            if not manager.release(resource, agent):  # a lost lease raises LeaseLost
+                raise NotHeld(resource, agent)
+            print(json.dumps({"released": 1}))
             return 0
         grant = manager.renew(resource_of(root, given["resource"]), agent, given["ttl"])
         print(json.dumps(grant.as_json()))
         return 0
 
 
-def _settings(root: str) -> dict[str, float]:
-    from flockguard.config import load
+def _acquire(manager: Manager, root: str, agent: str, given: dict[str, Any]) -> int:
+    """Acquire for the agent's session. Until its caller has been told, the lock belongs to this
+    process (a crash before the answer is out lets it go at once); then it is handed to the
+    agent's session (its host process) or, when none is known, to its lease alone."""
+    session = manager.session_owner(agent)
+    kept = given["keep_queued"]
+    grant = manager.acquire(
+        resource_of(root, given["resource"]),
+        given["mode"],
+        agent,
+        priority=given["priority"],
+        ttl=given["ttl"],
+        wait=given["wait"],
+        keep_queued=kept,
+        owner=session if kept else None,  # a kept request outlives this process
+    )
+    if given["json"]:
+        text = json.dumps(grant.as_json())
+    elif grant.granted:
+        text = f"granted {grant.mode} on {grant.resource} to {agent} (token {grant.token})"
+    else:
+        text = "not granted: " + describe_refusal(grant)
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BaseException:
+        if grant.granted:  # nobody learnt of it: it must not stay held
+            manager.release(grant.resource, agent)
+        raise
+    if not grant.granted:
+        return EXIT_NOT_GRANTED
+    if not kept:
+        manager.adopt(grant.resource, agent, session)
+    return 0
 
-    config = load(root)
-    return {"promote_after": config.locks.promote_after, "default_ttl": config.locks.default_ttl}
+
+def describe_refusal(grant: Grant) -> str:
+    """Why a request was not granted, naming holders and the earlier waiters in its way."""
+    parts = []
+    if grant.holders:
+        parts.append("held by " + ", ".join(f"{h['agent']} ({h['mode']})" for h in grant.holders))
+    if grant.waiters:
+        parts.append(
+            "queued behind "
+            + ", ".join(f"{w['agent']} ({w['mode']}, #{w['position']})" for w in grant.waiters)
+        )
+    if grant.position:
+        parts.append(f"kept in the queue at position {grant.position}")
+    elif not grant.reason:
+        parts.append("not queued (add --keep-queued to wait your turn)")
+    text = "; ".join(parts) or "not granted"
+    return f"{text}. {grant.reason}".rstrip(" .") + "."
+
+
+def manager_for(root: str, *, readonly: bool = False) -> Manager:
+    """The repository's lock manager with the policy's ``[locks]`` settings."""
+    from flockguard.config import load
+    from flockguard.locking.manager import open_manager
+
+    settings = load(root).locks
+    return open_manager(
+        root,
+        readonly=readonly,
+        promote_after=settings.promote_after,
+        default_ttl=settings.default_ttl,
+    )
 
 
 def _audit(root: str, record: dict[str, Any]) -> None:

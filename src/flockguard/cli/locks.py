@@ -1,4 +1,5 @@
-"""``flockguard locks``: every flock held (or waited for) on files under .flockguard/."""
+"""``flockguard locks``: every flock held (or waited for) on files under .flockguard/;
+``flockguard locks repair``: rebuild a damaged lock table."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ if TYPE_CHECKING:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "action",
+        nargs="?",
+        choices=("repair",),
+        help="repair: rebuild a damaged lock table, keeping what can be read",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     options.add_repo(parser)
 
@@ -49,8 +56,10 @@ def held(root: str) -> list[dict[str, Any]]:
     return found
 
 
-def run(*, json: bool, repo: str) -> int:
+def run(*, action: str | None, json: bool, repo: str) -> int:
     root = options.repo_root(repo)
+    if action == "repair":
+        return _repair(root, json)
     rows = held(root)
     if json:
         print(_dumps(rows))
@@ -76,3 +85,31 @@ def run(*, json: bool, repo: str) -> int:
 
 def _dumps(document: object) -> str:
     return json.dumps(document, indent=2)
+
+
+def _repair(root: str, as_json: bool) -> int:
+    from flockguard.cli.lock import _audit, manager_for
+    from flockguard.locking.backends.sqlite import repair
+    from flockguard.locking.manager import STATE_DIR
+
+    report = repair(os.path.join(root, STATE_DIR))
+    if report["repaired"]:
+        with manager_for(root) as manager:
+            manager.settle()  # publish the rebuilt table
+        _audit(root, {"event": "lock-table-repair", **report})
+    if as_json:
+        print(_dumps(report))
+        return 0
+    if not report["repaired"]:
+        print("the lock table is sound: nothing to repair")
+        return 0
+    print(f"rebuilt the lock table; the damaged file is kept as {report['damaged_copy']}")
+    print("  found: " + "; ".join(report["problems"][:3]))
+    for label, key in (
+        ("kept", "kept_holders"),
+        ("kept in the queue", "kept_waiters"),
+        ("lost (told on renew or release)", "lost"),
+    ):
+        entries = report[key]
+        print(f"  {label}: {len(entries)}" + "".join(f"\n    {e}" for e in entries))
+    return 0

@@ -76,12 +76,20 @@ def run(*, files: list[str], agent: str, install: bool, repo: str) -> int:
     if install:
         return install_hook(root)
     from flockguard.locking.resources import INTENT_WRITE, WRITE, overlap
-    from flockguard.validators.locks import snapshot
+    from flockguard.validators.locks import table
 
     paths = [os.path.relpath(os.path.abspath(f), root) for f in files] if files else staged(root)
     now = time.time()
+    try:
+        document = table(root)
+    except FlockguardError as exc:  # refused: a commit cannot be checked against locks unseen
+        sys.stderr.write(
+            f"flockguard: FG904 lock-table-unavailable — this commit is refused: {exc.message}\n"
+            f"  {exc.hint}\n"
+        )
+        return 1
     holders = [
-        h for h in snapshot(root).get("holders", [])
+        h for h in document.get("holders", [])
         if h.get("mode") in (WRITE, INTENT_WRITE)
         and h.get("agent") != agent
         and h.get("expires", 0) > now

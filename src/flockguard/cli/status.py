@@ -18,11 +18,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(*, json: bool, repo: str) -> int:
-    from flockguard.cli.lock import _settings
-    from flockguard.locking.manager import open_manager
+    from flockguard.cli.lock import manager_for
+    from flockguard.errors import FlockguardError
 
     root = options.repo_root(repo)
-    with open_manager(root, **_settings(root)) as manager:
+    try:
+        manager = manager_for(root)
+    except FlockguardError as exc:
+        if exc.reference not in ("lock-table-unwritable", "lock-table-disk-full"):
+            raise
+        manager = manager_for(root, readonly=True)  # a read-only table can still be shown
+    with manager:
         document = manager.status()
     if json:
         print(_dumps(document))

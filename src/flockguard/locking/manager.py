@@ -1,25 +1,30 @@
-"""The orchestrator's locks between agents: modes, priorities, leases, a visible queue.
+"""The orchestrator's locks between agents: modes, priorities, leases, owners, a visible queue.
 
 ``open_manager(repo_root)`` gives a :class:`Manager` over the repository's lock table (SQLite by
 default). Every change runs the scheduler (:mod:`flockguard.locking.schedule`) in one backend
-transaction and then rewrites ``.flockguard/state/locks.json`` atomically: every holder and
-every waiter, for people and agents to read.
+transaction; after it commits, the committed table is published as
+``.flockguard/state/locks.json`` (:mod:`flockguard.locking.snapshot`).
+
+Locks do not outlive what holds them (:mod:`flockguard.locking.liveness`): each lock and request
+has an owner — the calling process by default, an agent's host process for locks taken for an
+agent session, nobody for a plain lease — and a lock whose owner died is taken away as soon as
+it stands in anyone's way; a grant never goes to a dead waiter. Waiters sleep on their presence
+fifo and are woken by the commit that grants (or refuses) them: waiting costs no writes.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import random
 import time
 
 from flockguard.errors import FlockguardError
-from flockguard.locking import resources
-from flockguard.locking.schedule import Holding, Waiting, effective, order, step
+from flockguard.locking import liveness, resources
+from flockguard.locking.schedule import Holding, Step, Waiting, effective, order, step
 from flockguard.model import Value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from flockguard.locking.backends.sqlite import SQLiteBackend, State
@@ -27,11 +32,9 @@ if TYPE_CHECKING:
 DEFAULT_TTL = 300.0
 PROMOTE_AFTER = 30.0
 STATE_DIR = os.path.join(".flockguard", "state")
-SNAPSHOT = "locks.json"
-POLL_FIRST = 0.0005
-POLL_MAX = 0.004
-FULL_STEP_EVERY = 0.05  # a waiter re-runs the scheduler this often (expiry, aging)
-REQUEST_GRACE = 0.5  # seconds a plain request outlives its wait (its asker's last look)
+CHECK_EVERY = 0.5  # a waiter's look at what only time changes: expiry, aging, a dead holder
+ALIVE_FOR = 0.2  # seconds a process trusts an owner it found alive (a death is final)
+TXN_TIMEOUT = 10.0  # the longest a change waits for the table's mutex
 
 
 class LeaseLost(FlockguardError):
@@ -43,12 +46,23 @@ class LeaseLost(FlockguardError):
         )
 
 
+class NotHeld(FlockguardError):
+    def __init__(self, resource: str, agent: str) -> None:
+        super().__init__(
+            "lock-not-held",
+            f"{agent} does not hold {resource}",
+            "`flockguard status` lists who holds what",
+        )
+
+
 class Grant(Value):
-    """The answer to an acquire. ``position`` is the place in the queue when not granted."""
+    """The answer to an acquire. When not granted: ``position`` in the queue (0 when the request
+    was not kept), the ``holders`` and the earlier ``waiters`` it conflicts with, and a
+    ``reason`` when it was refused outright."""
 
     __slots__ = (
         "granted", "resource", "mode", "agent", "token", "expires_at", "position", "holders",
-        "reason",
+        "reason", "waiters",
     )  # fmt: skip
     granted: bool
     resource: str
@@ -59,6 +73,7 @@ class Grant(Value):
     position: int
     holders: tuple[dict[str, Any], ...]
     reason: str
+    waiters: tuple[dict[str, Any], ...]
 
     def __init__(
         self,
@@ -72,27 +87,23 @@ class Grant(Value):
         position: int = 0,
         holders: tuple[dict[str, Any], ...] = (),
         reason: str = "",
+        waiters: tuple[dict[str, Any], ...] = (),
     ) -> None:
         self._fill(locals())
 
     def as_json(self) -> dict[str, Any]:
-        if self.granted:
-            return {
-                "granted": True,
-                "resource": self.resource,
-                "mode": self.mode,
-                "agent": self.agent,
-                "token": self.token,
-                "expires_at": self.expires_at,
-            }
         document: dict[str, Any] = {
-            "granted": False,
+            "granted": self.granted,
             "resource": self.resource,
             "mode": self.mode,
             "agent": self.agent,
-            "position": self.position,
-            "holders": list(self.holders),
         }
+        if self.granted:
+            document.update(token=self.token, expires_at=self.expires_at)
+            return document
+        document.update(
+            position=self.position, holders=list(self.holders), waiters=list(self.waiters)
+        )
         if self.reason:
             document["reason"] = self.reason
         return document
@@ -108,7 +119,49 @@ def holder_json(holding: Holding, now: float) -> dict[str, Any]:
         "expires": holding.expires,
         "expires_in": round(holding.expires - now, 1),
         "token": holding.token,
+        "ttl": holding.ttl,
+        "owner": holding.owner,
     }
+
+
+class _TryLock:
+    """A flock taken only if free (``LOCK_NB``): who publishes snapshots right now."""
+
+    def __init__(self, path: str) -> None:
+        from flockguard.locking.file_lock import FLAGS
+
+        self.fd = os.open(path, FLAGS, 0o644)
+
+    def try_acquire(self) -> bool:
+        import fcntl
+
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def release(self) -> None:
+        import fcntl
+
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def _covers(held: str, wanted: str) -> bool:
+    """Whether holding ``held`` already gives what ``wanted`` asks for."""
+    strength = {resources.READ: 0, resources.INTENT_WRITE: 1, resources.WRITE: 2}
+    return strength[held] >= strength[wanted]
+
+
+def _mine(state: State, resource: str, agent: str, mode: str) -> Holding | None:
+    return next(
+        (h for h in state.holders
+         if h.agent == agent and h.resource == resource and _covers(h.mode, mode)),
+        None,
+    )  # fmt: skip
 
 
 class Manager:
@@ -124,10 +177,34 @@ class Manager:
         self.state_dir = state_dir
         self.promote_after = promote_after
         self.default_ttl = default_ttl
-        self._generation = 0
+        self._presence: liveness.Presence | None = None
+        self._seen_alive: dict[str, float] = {}
+        self._publish_lock: _TryLock | None = None
+        if backend.reset and not backend.readonly:
+            self._change(lambda state: None)  # publish the new table before anyone reads it
 
     def close(self) -> None:
+        if self._presence is not None:
+            self._presence.close()
+            self._presence = None
+        if self._publish_lock is not None:
+            self._publish_lock.close()
+            self._publish_lock = None
         self.backend.close()
+
+    def _publisher(self) -> _TryLock:
+        if self._publish_lock is None:
+            self._publish_lock = _TryLock(os.path.join(self.state_dir, "locks.publish"))
+        return self._publish_lock
+
+    def _recorded(self, generation_id: int) -> int:
+        """The version the generation record claims (committed, or about to be)."""
+        from flockguard.locking import generation
+
+        record = generation.read(os.path.join(self.state_dir, generation.FILE))
+        if record is None or record.generation != generation_id:
+            return -1
+        return record.version
 
     def __enter__(self) -> Manager:
         return self
@@ -135,35 +212,133 @@ class Manager:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def presence(self) -> liveness.Presence:
+        """This process's presence: owner of its locks and the fifo its waits sleep on."""
+        if self._presence is None or self._presence.pid != os.getpid():  # a forked child
+            self._presence = liveness.Presence(self.state_dir)
+        return self._presence
+
     # ---- the scheduler, in a transaction ---------------------------------------------------------
 
-    def _settle(self, state: State) -> None:
-        """Run the scheduler on ``state`` in place."""
-        result = step(
+    def _alive(self, owner: str) -> bool:
+        seen = self._seen_alive.get(owner)
+        now = time.monotonic()
+        if seen is not None and now - seen < ALIVE_FOR:
+            return True
+        if liveness.alive(owner, self.state_dir):
+            self._seen_alive[owner] = now
+            return True
+        self._seen_alive.pop(owner, None)
+        return False
+
+    def _run(self, state: State, *, sweep: bool = False) -> Step:
+        return step(
             state.holders,
             state.waiters,
             now=state.now,
             next_token=state.next_token,
             promote_after=self.promote_after,
+            alive=self._alive,
+            sweep=sweep,
         )
+
+    def _settle(self, state: State, *, sweep: bool = False) -> None:
+        """Run the scheduler on ``state`` in place; remember whom to wake."""
+        wakes = {(w.resource, w.agent): w.wake for w in state.waiters}
+        result = self._run(state, sweep=sweep)
         state.lost.extend((h, "lease expired") for h in result.reaped)
+        state.lost.extend(
+            (h, "its owner is gone (the process that held it ended)") for h in result.orphaned
+        )
         state.refused.extend(result.refused)
+        state.granted.extend(result.granted)
         state.holders = result.holders
         state.waiters = result.waiting
         state.next_token = result.next_token
+        state.wakes = [
+            *((wakes.get((h.resource, h.agent), ""), h) for h in result.granted),
+            *((w.wake, None) for w, _ in result.refused),
+        ]
 
-    def _change(self, change: Any, after: Any = None) -> Any:
-        """Apply ``change``, run the scheduler, publish locks.json, all in one transaction;
-        returns what ``change`` returned, or what ``after`` says of the settled state."""
+    def _change(
+        self,
+        change: Callable[[State], Any],
+        after: Callable[[State], Any] | None = None,
+        *,
+        sweep: bool = False,
+        timeout: float = TXN_TIMEOUT,
+    ) -> Any:
+        """Apply ``change``, run the scheduler, commit, publish; then wake whom it granted or
+        refused. Returns what ``change`` returned, or what ``after`` says of the settled state
+        (``after`` may still edit it: its edits are stored too)."""
+        committed: list[State] = []
 
         def run(state: State) -> Any:
             result = change(state)
-            self._settle(state)
-            # inside the transaction: snapshots are published in the order changes commit
-            self._write_snapshot(self._document(state.holders, state.waiters, state.now))
+            self._settle(state, sweep=sweep)
             return after(state) if after is not None else result
 
-        return self.backend.transaction(run)
+        result = self.backend.transaction(run, timeout=timeout, committed=committed.append)
+        if committed:
+            self._wake(committed[0])
+            self._publish(committed[0])
+        return result
+
+    def _wake(self, state: State) -> None:
+        mine = self._presence.handle if self._presence is not None else ""
+        unclaimed = []
+        for handle, holding in state.wakes:
+            if not handle or handle == mine:
+                continue
+            woken = liveness.wake(handle, self.state_dir)
+            if not woken and holding is not None and holding.owner == handle:
+                unclaimed.append(holding)  # granted to a waiter that died: not picked up
+        if unclaimed:
+
+            def drop(state: State) -> None:
+                for holding in unclaimed:
+                    if holding in state.holders:
+                        state.holders.remove(holding)
+                        state.lost.append((holding, "granted after its waiter died"))
+
+            self._change(drop)
+
+    def _publish(self, state: State) -> None:
+        """Publish the committed table, coalescing a burst of changes into few snapshots.
+
+        Outside the table's mutex (the next change need not wait for a file write), by one
+        process at a time (a non-blocking flock): a committer that finds another publishing
+        leaves it to that one, which looks again after letting go and publishes what was
+        committed meanwhile. Snapshots only move forward; readers compare them with the
+        generation record, so a late one is never taken for the truth.
+        """
+        from flockguard.locking import snapshot
+
+        latest: State | None = state
+        while True:
+            if not self._publisher().try_acquire():
+                return
+            try:
+                shown = snapshot.version(self.state_dir, state.generation)
+                if latest is None or latest.version < self._recorded(state.generation):
+                    latest = self.backend.read()  # newer changes committed since ours
+                if latest.generation == state.generation and latest.version > shown:
+                    document = self._document(latest.holders, latest.waiters, latest.now)
+                    document["generation"] = latest.generation
+                    document["version"] = latest.version
+                    try:
+                        snapshot.publish(self.state_dir, document)
+                    except OSError:
+                        return  # a full disk: readers see from the record that it is behind
+                published = max(shown, latest.version)
+            finally:
+                self._publisher().release()
+            # after letting go: a committer that found the lock busy relies on this look
+            if self._recorded(state.generation) <= published:
+                return
+            latest = self.backend.read()
+            if latest.version <= published:
+                return  # still in flight: its committer publishes it
 
     # ---- the API ---------------------------------------------------------------------------------
 
@@ -177,119 +352,198 @@ class Manager:
         ttl: float | None = None,
         wait: float = 0.0,
         keep_queued: bool = False,
+        owner: str | None = None,
+        session: bool = False,
     ) -> Grant:
         """Ask for ``mode`` on ``resource``; wait up to ``wait`` seconds for it.
 
-        Not granted in time: the request leaves the queue, unless ``keep_queued``, when it stays
-        (for one lease ``ttl``) and is granted on reaching the head.
+        ``owner``: what keeps the lock alive — None for this process (the lock ends with it), a
+        liveness handle (an agent's host process), or "" for the lease's TTL alone. With
+        ``session`` the owner is also recorded as the agent's session owner. Not granted in
+        time: the request leaves the queue, unless ``keep_queued``, when it stays (for one lease
+        ``ttl``, or while its owner lives) and is granted on reaching the head.
         """
         resource, ttl = self._check(resource, mode, agent, priority, ttl)
-        deadline = time.monotonic() + max(wait, 0.0)
+        wait = max(wait, 0.0)
+        started = time.monotonic()
+        presence = self.presence() if owner is None or wait > 0 else None
+        owner = presence.handle if owner is None and presence is not None else (owner or "")
+        wake = presence.handle if presence is not None and wait > 0 else ""
+        lapse: list[float] = []
 
         def enqueue(state: State) -> None:
             self.backend.clear_notes(resource, agent)
-            for held in state.holders:
+            if session and owner:
+                self.backend.set_session(agent, owner, state.now)
+            # a plain request lapses when its asker stops waiting (one asked without waiting is
+            # taken out again in this same transaction), a kept one after a lease's length
+            lapse[:] = [state.now + (max(ttl, wait) if keep_queued else wait or 1.0)]
+            for index, held in enumerate(state.holders):
                 if (
                     held.agent == agent
                     and held.resource == resource
                     and _covers(held.mode, mode)
                     and held.expires > state.now  # an expired lease is gone, not renewable
-                ):
-                    index = state.holders.index(held)  # already held as strongly: renew it
-                    state.holders[index] = held.replace(expires=state.now + ttl)
+                ):  # already held as strongly: renew it
+                    state.holders[index] = held.replace(
+                        expires=state.now + ttl, ttl=ttl, owner=owner or held.owner
+                    )
                     return
             mine = [w for w in state.waiters if w.agent == agent and w.resource == resource]
-            # a queued request lives for its lease's length; a plain one only while its asker
-            # waits (plus a grace for the asker's last look), so a dead asker's request lapses
-            lapse = state.now + (max(ttl, wait) if keep_queued else wait + REQUEST_GRACE)
-            if mine:
+            if mine:  # its place in the queue (priority, arrival) is kept
                 index = state.waiters.index(mine[0])
-                # its place in the queue (priority, arrival) is kept
-                state.waiters[index] = mine[0].replace(mode=mode, expires=lapse, ttl=ttl)
+                state.waiters[index] = mine[0].replace(
+                    mode=mode, expires=lapse[0], ttl=ttl, owner=owner, wake=wake
+                )
                 return
             self.backend.enqueue(
-                state, Waiting(0, resource, agent, mode, priority, state.now, lapse, ttl)
+                state,
+                Waiting(0, resource, agent, mode, priority, state.now, lapse[0], ttl, owner, wake),
             )
 
-        def mine(state: State) -> Holding | None:
-            return next(
-                (h for h in state.holders
-                 if h.agent == agent and h.resource == resource and _covers(h.mode, mode)),
-                None,
-            )  # fmt: skip
+        def settled(state: State) -> Holding | None:
+            holding = _mine(state, resource, agent, mode)
+            if holding is None and wait == 0 and not keep_queued:  # asked once: not kept
+                state.waiters = [
+                    w for w in state.waiters if not (w.agent == agent and w.resource == resource)
+                ]
+            return holding
 
-        def keep_alive(state: State) -> None:
-            """The asker still waits: its request outlives this look by the grace again."""
-            for index, waiting in enumerate(state.waiters):
-                if waiting.agent == agent and waiting.resource == resource:
-                    expires = max(waiting.expires, state.now + REQUEST_GRACE)
-                    state.waiters[index] = waiting.replace(expires=expires)
-
-        granted = self._change(enqueue, after=mine)
-        if granted is not None:
-            return Grant(
-                True, resource, granted.mode, agent, token=granted.token, expires_at=granted.expires
+        holding = self._change(enqueue, after=settled)
+        if holding is not None:
+            return self._granted(holding, agent)
+        if wait == 0:
+            return self._not_granted(
+                resource, mode, agent, self._refusal(resource, agent), kept=keep_queued
             )
-        delay = POLL_FIRST
-        last_step = time.monotonic()
+        assert presence is not None
+        return self._wait(
+            presence, resource, mode, agent, started + wait, lapse[0], keep_queued,
+            lambda: self._change(enqueue, after=settled),
+        )  # fmt: skip
+
+    def _wait(
+        self,
+        presence: liveness.Presence,
+        resource: str,
+        mode: str,
+        agent: str,
+        deadline: float,
+        lapse: float,
+        keep_queued: bool,
+        ask_again: Callable[[], Holding | None],
+    ) -> Grant:
+        """Sleep on the presence fifo until a commit grants or refuses the request, or the
+        deadline (monotonic) passes; ``lapse`` is when the request lapses by the table's clock."""
+        look = time.monotonic() + CHECK_EVERY
+        refused = ""
         while True:
-            holding, queued, refused = self.backend.peek(resource, agent)
-            if holding is not None and _covers(holding.mode, mode):
-                return Grant(
-                    True, resource, holding.mode, agent,
-                    token=holding.token, expires_at=holding.expires,
-                )  # fmt: skip
-            if refused:
-                return self._not_granted(resource, mode, agent, refused)
             now = time.monotonic()
             if now >= deadline:
                 break
-            if not queued:  # lapsed while this asker was descheduled: it is alive, ask again
-                granted = self._change(enqueue, after=mine)
-                if granted is not None:
-                    return Grant(
-                        True, resource, granted.mode, agent,
-                        token=granted.token, expires_at=granted.expires,
-                    )  # fmt: skip
+            woken = presence.wait(min(deadline, look) - now)
+            holding, queued, refused = self.backend.peek(resource, agent)
+            if holding is not None and _covers(holding.mode, mode):
+                return self._granted(holding, agent)
+            if refused:
+                return self._not_granted(resource, mode, agent, refused)
+            if not queued and time.monotonic() < deadline:
+                # taken out of the queue (a lapse while descheduled, a clock step): ask again
+                holding = ask_again()
+                if holding is not None:
+                    return self._granted(holding, agent)
                 continue
-            if now - last_step >= FULL_STEP_EVERY:
-                self._change(keep_alive)  # expiry and aging need a scheduler run
-                last_step = now
-                continue
-            time.sleep(min(delay * random.uniform(0.5, 1.0), deadline - now))
-            delay = min(delay * 2, POLL_MAX)
-        if keep_queued:
-            return self._not_granted(resource, mode, agent, "")
+            if not woken and time.monotonic() >= look:
+                look = self._look()
+        # past the deadline the request has lapsed (no grant can come after it): a last look
+        while time.time() <= lapse and time.monotonic() < deadline + 0.05:
+            presence.wait(max(lapse - time.time(), 0.0) + 0.0005)
+        holding, _queued, refused = self.backend.peek(resource, agent)
+        if holding is not None and _covers(holding.mode, mode):
+            return self._granted(holding, agent)
+        if time.time() <= lapse and not keep_queued:  # a clock that went back: withdraw
 
-        def withdraw(state: State) -> None:
-            state.waiters = [
-                w for w in state.waiters if not (w.agent == agent and w.resource == resource)
-            ]
+            def withdraw(state: State) -> Holding | None:
+                state.waiters = [
+                    w for w in state.waiters if not (w.agent == agent and w.resource == resource)
+                ]
+                return None
 
-        before = self._not_granted(resource, mode, agent, "")
-        self._change(withdraw)
-        holding, _queued, _refused = self.backend.peek(resource, agent)
-        if holding is not None and _covers(holding.mode, mode):  # granted at the last moment
-            return Grant(
-                True, resource, holding.mode, agent, token=holding.token, expires_at=holding.expires
+            holding = self._change(
+                withdraw, after=lambda state: _mine(state, resource, agent, mode)
             )
-        return before
+            if holding is not None:
+                return self._granted(holding, agent)
+        return self._not_granted(resource, mode, agent, refused, kept=keep_queued)
+
+    def _look(self) -> float:
+        """A waiter's periodic look at what only time changes; returns when to look next.
+
+        A dry run of the scheduler on the committed table, without writing: only when it would
+        change something (a lease expired, a holder in the way died, aging lets a request
+        through) does this waiter commit a scheduler run.
+        """
+        state = self.backend.read()
+        if self._run(state).changed:
+            self._change(lambda state: None)
+            state = self.backend.read()
+        upcoming = [h.expires for h in state.holders if h.expires > state.now]
+        delay = min([CHECK_EVERY, *(at - state.now for at in upcoming)])
+        import random  # waiters that look at one expiry should not all commit at once
+
+        return time.monotonic() + max(delay, 0.001) + random.uniform(0, 0.01)
+
+    def _granted(self, holding: Holding, agent: str) -> Grant:
+        return Grant(
+            True,
+            holding.resource,
+            holding.mode,
+            agent,
+            token=holding.token,
+            expires_at=holding.expires,
+        )
+
+    def _refusal(self, resource: str, agent: str) -> str:
+        return self.backend.forget(resource, agent)[1]
+
+    def adopt(self, resource: str, agent: str, owner: str) -> bool:
+        """Hand a lock this process holds to ``owner`` (the CLI, once it has told its caller:
+        a grant nobody was told of dies with the process that got it)."""
+        resource = resources.normalize(resource)
+        mine = self._presence.handle if self._presence is not None else ""
+
+        def hand_over(state: State) -> bool:
+            for index, held in enumerate(state.holders):
+                if held.agent == agent and held.resource == resource and held.owner == mine:
+                    state.holders[index] = held.replace(owner=owner)
+                    return True
+            return False
+
+        return bool(self._change(hand_over))
 
     def release(self, resource: str, agent: str) -> bool:
-        """Give up ``agent``'s lock (and queued request) on ``resource``."""
+        """Give up ``agent``'s lock (and queued request) on ``resource``; False when it had
+        neither. Raises LeaseLost when the lease was already gone (expired, broken, its owner
+        died, the table was lost): whoever relied on it must know."""
         resource = resources.normalize(resource)
 
         def drop(state: State) -> bool:
             held = len(state.holders)
+            queued = len(state.waiters)
             state.holders = [
                 h for h in state.holders if not (h.agent == agent and h.resource == resource)
             ]
             state.waiters = [
                 w for w in state.waiters if not (w.agent == agent and w.resource == resource)
             ]
-            return len(state.holders) < held
+            return len(state.holders) < held or len(state.waiters) < queued
 
-        return bool(self._change(drop))
+        if self._change(drop):
+            return True
+        lost, _refused = self.backend.forget(resource, agent)
+        if lost:
+            raise LeaseLost(resource, agent, lost)
+        return False
 
     def release_all(self, agent: str) -> int:
         def drop(state: State) -> int:
@@ -303,22 +557,56 @@ class Manager:
     def renew(self, resource: str, agent: str, ttl: float | None = None) -> Grant:
         """Extend the lease; raises LeaseLost when it expired, was broken, or was never held."""
         resource = resources.normalize(resource)
-        ttl = self.default_ttl if ttl is None else ttl
 
         def extend(state: State) -> Holding | None:
             for index, held in enumerate(state.holders):
                 if held.agent == agent and held.resource == resource and held.expires > state.now:
-                    state.holders[index] = held.replace(expires=state.now + ttl)
+                    length = self.default_ttl if ttl is None else ttl
+                    state.holders[index] = held.replace(expires=state.now + length, ttl=length)
                     return state.holders[index]
             return None
 
         renewed = self._change(extend)
         if renewed is None:
             lost, _refused = self.backend.forget(resource, agent)
-            raise LeaseLost(resource, agent, lost or "it is not held")
-        return Grant(
-            True, resource, renewed.mode, agent, token=renewed.token, expires_at=renewed.expires
-        )
+            if not lost:
+                raise NotHeld(resource, agent)
+            raise LeaseLost(resource, agent, lost)
+        return self._granted(renewed, agent)
+
+    def renew_all(self, agent: str) -> int:
+        """Extend every lease of ``agent`` by its own length (its activity keeps them)."""
+
+        def extend(state: State) -> int:
+            count = 0
+            for index, held in enumerate(state.holders):
+                if held.agent == agent and held.expires > state.now:
+                    length = held.ttl or self.default_ttl
+                    state.holders[index] = held.replace(expires=state.now + length)
+                    count += 1
+            return count
+
+        return int(self._change(extend))
+
+    def register_session(self, agent: str, owner: str) -> None:
+        """Record what keeps ``agent``'s session alive (its host process)."""
+        if owner:
+            self._change(lambda state: self.backend.set_session(agent, owner, state.now))
+
+    def end_session(self, agent: str) -> int:
+        """The session ended: release its locks and requests, forget it and its notes."""
+
+        def end(state: State) -> int:
+            held = len(state.holders)
+            state.holders = [h for h in state.holders if h.agent != agent]
+            state.waiters = [w for w in state.waiters if w.agent != agent]
+            self.backend.end_session(agent)
+            return held - len(state.holders)
+
+        return int(self._change(end))
+
+    def session_owner(self, agent: str) -> str:
+        return self.backend.session_owner(agent)
 
     def break_lock(self, resource: str, *, by: str = "a person") -> list[dict[str, Any]]:
         """Take every lock on ``resource`` away (its holders are told on renew)."""
@@ -332,13 +620,40 @@ class Manager:
 
         return list(self._change(take))
 
+    def settle(self) -> None:
+        """Run the scheduler once and publish the table (after a repair, say)."""
+        self._change(lambda state: None, sweep=True)
+
+    def reap(self) -> int:
+        """Take away every lock and request whose owner died or whose time ran out; commits only
+        when there is something to take (a dry run decides)."""
+        state = self.backend.read()
+        found = self._run(state, sweep=True)
+        if not (found.reaped or found.orphaned or found.dropped or found.granted):
+            return 0
+        counted: list[int] = []
+
+        def count(state: State) -> None:
+            counted.append(len(state.lost))
+
+        self._change(lambda state: None, after=count, sweep=True)
+        return counted[0] if counted else 0
+
     def status(self) -> dict[str, Any]:
-        """The table after a scheduler run (so expired leases are gone), as in locks.json."""
-
-        def settled(state: State) -> dict[str, Any]:
-            return self._document(state.holders, state.waiters, state.now)
-
-        return dict(self._change(lambda state: None, after=settled))
+        """The table with what time and deaths changed applied: expired leases and the locks of
+        the dead gone, and whatever that lets through granted. Applied with a write only when
+        something changed and the table is writable; read-only, the same view is computed
+        without storing it (``status`` works on a read-only table)."""
+        state = self.backend.read()
+        settled = self._run(state, sweep=True)
+        if settled.changed and not self.backend.readonly:
+            self._change(lambda state: None, sweep=True)
+            state = self.backend.read()
+            settled = self._run(state, sweep=True)
+        document = self._document(settled.holders, settled.waiting, state.now)
+        document["generation"] = state.generation
+        document["version"] = state.version
+        return document
 
     # ---- helpers ---------------------------------------------------------------------------------
 
@@ -366,20 +681,34 @@ class Manager:
         except ValueError as exc:
             raise FlockguardError("lock-resource-invalid", str(exc)) from exc
 
-    def _not_granted(self, resource: str, mode: str, agent: str, reason: str) -> Grant:
+    def _not_granted(
+        self, resource: str, mode: str, agent: str, reason: str, *, kept: bool = False
+    ) -> Grant:
         document = self.status()
-        position = next(
-            (w["position"] for w in document["waiters"]
-             if w["agent"] == agent and w["resource"] == resource),
-            0,
-        )  # fmt: skip
+        mine = next(
+            (w for w in document["waiters"] if w["agent"] == agent and w["resource"] == resource),
+            None,
+        )
         holders = tuple(
             h for h in document["holders"]
             if h["agent"] != agent
             and not resources.compatible(h["mode"], h["resource"], mode, resource)
         )  # fmt: skip
+        ahead = tuple(
+            w for w in document["waiters"]
+            if w["agent"] != agent
+            and (mine is None or w["position"] < mine["position"])
+            and not resources.compatible(w["mode"], w["resource"], mode, resource)
+        )  # fmt: skip
         return Grant(
-            False, resource, mode, agent, position=position, holders=holders, reason=reason
+            False,
+            resource,
+            mode,
+            agent,
+            position=mine["position"] if mine is not None and kept else 0,
+            holders=holders,
+            reason=reason,
+            waiters=ahead,
         )
 
     def _document(
@@ -401,43 +730,31 @@ class Manager:
                     "waiting_since": w.since,
                     "waited": round(now - w.since, 1),
                     "position": position,
+                    "owner": w.owner,
                 }
                 for position, w in enumerate(queue, 1)
             ],
         }
 
-    def _write_snapshot(self, document: dict[str, Any]) -> None:
-        """Publish the document atomically: a new generation file, then the ``locks.json``
-        symlink swapped onto it. Renaming a regular file over another costs ~130 us on ext4
-        (it forces block allocation); swapping a symlink ~50 us. Readers just open locks.json."""
-        path = os.path.join(self.state_dir, SNAPSHOT)
-        self._generation += 1
-        name = f".{SNAPSHOT}.{os.getpid()}.{self._generation}"
-        link = f"{path}.{os.getpid()}.link"
-        try:
-            with open(os.path.join(self.state_dir, name), "w", encoding="utf-8") as handle:
-                handle.write(json.dumps(document, separators=(",", ":")))
-            try:
-                previous = os.readlink(path)
-            except OSError:
-                previous = ""
-            os.symlink(name, link)
-            os.replace(link, path)
-            if previous and previous != name and "/" not in previous:
-                os.unlink(os.path.join(self.state_dir, previous))
-        except OSError:
-            pass  # the table is the truth; a missed snapshot is rewritten on the next change
 
+def open_manager(
+    repo_root: str,
+    *,
+    readonly: bool = False,
+    promote_after: float = PROMOTE_AFTER,
+    default_ttl: float = DEFAULT_TTL,
+) -> Manager:
+    """The lock manager of the repository at ``repo_root`` (SQLite in .flockguard/state/).
 
-def _covers(held: str, wanted: str) -> bool:
-    """Whether holding ``held`` already gives what ``wanted`` asks for."""
-    strength = {resources.READ: 0, resources.INTENT_WRITE: 1, resources.WRITE: 2}
-    return strength[held] >= strength[wanted]
-
-
-def open_manager(repo_root: str, **settings: float) -> Manager:
-    """The lock manager of the repository at ``repo_root`` (SQLite in .flockguard/state/)."""
+    ``readonly``: for reading only (``status``, the hook's view); it never creates or writes
+    anything, so it works on a read-only state directory.
+    """
     from flockguard.locking.backends.sqlite import open_backend
 
     state_dir = os.path.join(repo_root, STATE_DIR)
-    return Manager(open_backend(state_dir), state_dir, **settings)
+    return Manager(
+        open_backend(state_dir, readonly=readonly),
+        state_dir,
+        promote_after=promote_after,
+        default_ttl=default_ttl,
+    )
