@@ -74,7 +74,7 @@ def test_demo_drives_the_installed_hook(tmp_path: pathlib.Path) -> None:
     handover = summary["handover"]
     assert (handover["first_edit"], handover["second_edit"]) == ("allow", "deny")
     assert "FG701" in handover["second_told"] and handover["queued_position"] == 1
-    assert handover["holder_after_release"] == ["claude-code:demo-bac"]
+    assert handover["holder_after_release"] == ["claude-code:demo-backend"]
     assert {"FG101 write-blocked", "FG201 read-denied", "FG102 write-needs-approval"} <= set(
         summary["by_rule"]
     )

@@ -21,7 +21,8 @@ FIXTURE_DIR = PAYLOADS / PLATFORM
 FIXTURES = sorted(p.stem for p in FIXTURE_DIR.glob("*.json"))
 PRE_TOOL_FIXTURES = [name for name in FIXTURES if name.startswith("pre-")]
 COMMON_FIELDS = ("session_id", "transcript_path", "cwd", "hook_event_name")
-SESSION_PREFIX = "3f9c2b1e"  # first 8 characters of the fixtures' session_id
+SESSION = "3f9c2b1e-7a4d-4c8e-9b21-5d6e0f1a2b3c"  # the fixtures' session_id
+AGENT = f"{PLATFORM}:{SESSION}"  # the whole id, never a prefix
 
 
 def fixture(name: str, repo: pathlib.Path, **tool_input: Any) -> dict[str, Any]:
@@ -314,7 +315,7 @@ def test_session_start_briefs_the_agent(repo: pathlib.Path) -> None:
     assert out["hookEventName"] == "SessionStart"
     context = out["additionalContext"]
     assert "flockguard" in context
-    assert f"{PLATFORM}:{SESSION_PREFIX}" in context  # the agent id
+    assert f"you are agent `{AGENT}`" in context  # the whole id, not a prefix of it
     assert ".flockguard/**" in context  # what it guards
 
 
@@ -365,8 +366,8 @@ def test_audit_has_one_complete_record_per_run(repo: pathlib.Path) -> None:
     for record in records:
         assert set(record) >= RECORD_FIELDS, RECORD_FIELDS - set(record)
         assert record["platform"] == PLATFORM
-        assert record["session"] == "3f9c2b1e-7a4d-4c8e-9b21-5d6e0f1a2b3c"
-        assert record["agent"] == f"{PLATFORM}:{SESSION_PREFIX}"
+        assert record["session"] == SESSION
+        assert record["agent"] == AGENT
         assert record["cwd"] == str(repo)
         assert isinstance(record["duration_ms"], (int, float)) and record["duration_ms"] >= 0
         assert isinstance(record["would_deny"], bool)

@@ -33,8 +33,20 @@ def event(repo: pathlib.Path, name: str, session: str, **fields: object) -> dict
     return {"session_id": session, "cwd": str(repo), "hook_event_name": name, **fields}
 
 
+def stable(document: dict) -> tuple[list, list]:
+    """A lock table's holders and waiters without the fields that count time from now."""
+    volatile = {"expires_in", "waited"}
+    return (
+        [{k: v for k, v in h.items() if k not in volatile} for h in document["holders"]],
+        [{k: v for k, v in w.items() if k not in volatile} for w in document["waiters"]],
+    )
+
+
 def agent_of(session: str) -> str:
-    return f"claude-code:{session[:8]}"
+    """Claude Code's agent id for ``session``: all of it (ids here are short and plain, so
+    not hashed), never a prefix that sessions started in the same second would share."""
+    assert len(session) <= 64 and session.replace("-", "").isalnum(), session
+    return f"claude-code:{session}"
 
 
 def test_acquire_conflict_queue_release_and_status(repo: pathlib.Path) -> None:
@@ -52,7 +64,8 @@ def test_acquire_conflict_queue_release_and_status(repo: pathlib.Path) -> None:
     status = json.loads(run_fg("status", "--json", cwd=repo).stdout)
     assert [w["agent"] for w in status["waiters"]] == ["claude:2"]
     snapshot = json.loads((repo / ".flockguard" / "state" / "locks.json").read_text())
-    assert snapshot["holders"] == status["holders"] and snapshot["waiters"] == status["waiters"]
+    assert stable(snapshot) == stable(status)  # the same table; status is as of its own now
+    assert snapshot["version"] == status["version"]
     assert lock(repo, "release", "src/db.py", agent="codex:1").returncode == 0
     after = json.loads(run_fg("status", "--json", cwd=repo).stdout)
     assert [(h["agent"], h["mode"]) for h in after["holders"]] == [("claude:2", "read")]

@@ -20,7 +20,12 @@ from conftest import PAYLOADS, HookResult, audit, git_init, run_fg, run_hook
 
 PLATFORMS = ("copilot", "cline", "kiro")
 FIXTURES = [(p, f.stem) for p in PLATFORMS for f in sorted((PAYLOADS / p).glob("*.json"))]
-SESSIONS = {"copilot": "b8c53b29", "cline": "7c1d9e42", "kiro": "5e8a1f3c"}
+# the fixtures' whole session ids: the agent id carries all of it, never a prefix
+SESSIONS = {
+    "copilot": "b8c53b29-32f8-4f6d-a06b-81fa66c68072",
+    "cline": "7c1d9e42-5b3a-4f60-8e21-9a0b1c2d3e4f",
+    "kiro": "5e8a1f3c-2d4b-4a6e-9c7d-0f1e2a3b4c5d",
+}
 # platform -> (write fixture, read fixture, shell fixture, the tool-args key of each)
 WRITE = {"copilot": "pre-create", "cline": "pre-write-to-file", "kiro": "pre-fs-write"}
 SHELL = {"copilot": "pre-bash", "cline": "pre-execute-command", "kiro": "pre-execute-bash"}
@@ -383,7 +388,7 @@ def test_audit_names_the_agent(platform: str, repo: pathlib.Path) -> None:
     for record in records:
         assert record["platform"] == platform
         assert record["agent"] == f"{platform}:{SESSIONS[platform]}"
-        assert record["session"].startswith(SESSIONS[platform])
+        assert record["session"] == SESSIONS[platform]
         assert record["cwd"] == str(repo)
         assert record["outcome"] == "deny"
     assert [r["kind"] for r in records] == ["write", "shell"]
@@ -476,7 +481,8 @@ def test_copilot_install_guards_and_round_trips(bare: pathlib.Path) -> None:
                                                                 path=path)), *NEEDLES)  # fmt: skip
     # the env names the event even for a payload with no tell-tale field
     start = {"sessionId": "abcdefgh-1", "timestamp": 1, "cwd": str(bare)}
-    assert "copilot:abcdefgh" in as_copilot(bare, "sessionStart", start).json["additionalContext"]
+    context = as_copilot(bare, "sessionStart", start).json["additionalContext"]
+    assert "you are agent `copilot:abcdefgh-1`" in context
     first = config.read_bytes()
     assert "unchanged" in init(bare, "copilot")
     assert config.read_bytes() == first
@@ -545,7 +551,7 @@ def test_cline_install_guards_and_round_trips(bare: pathlib.Path) -> None:
     payload = fixture("cline", "pre-write-to-file", bare, path=".flockguard/config.toml")
     refused("cline", as_cline(bare, "PreToolUse", payload), *NEEDLES)
     briefing = as_cline(bare, "TaskStart", fixture("cline", "task-start", bare)).json
-    assert "cline:7c1d9e42" in briefing["contextModification"]
+    assert f"you are agent `cline:{SESSIONS['cline']}`" in briefing["contextModification"]
     first = snapshot(bare)
     assert "unchanged" in init(bare, "cline")
     assert snapshot(bare) == first

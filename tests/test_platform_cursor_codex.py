@@ -19,6 +19,9 @@ from conftest import PAYLOADS, HookResult, audit, git_init, payload, run_fg, run
 
 CURSOR_SESSION = "7c1d9e42-5b3a-4f6e-8a21-0d9c3b7e4f15"
 CODEX_SESSION = "019f25aa-985b-7510-99a7-157901d23b14"
+# the whole session id, never a prefix (time-ordered ids share their first characters)
+CURSOR_AGENT = f"cursor:{CURSOR_SESSION}"
+CODEX_AGENT = f"codex:{CODEX_SESSION}"
 APPROVAL = re.compile(r"flockguard approve ([0-9a-f]{8})")
 
 
@@ -94,7 +97,7 @@ def test_cursor_every_fixture_gets_a_flat_json_answer(name: str, repo: pathlib.P
         assert answer == {"continue": True}
     elif name == "session-start":
         assert set(answer) == {"additional_context"}
-        assert f"cursor:{CURSOR_SESSION[:8]}" in answer["additional_context"]
+        assert f"you are agent `{CURSOR_AGENT}`" in answer["additional_context"]
     else:
         assert answer == {}
 
@@ -262,7 +265,7 @@ def test_cursor_one_shell_command_gives_one_audit_record(repo: pathlib.Path) -> 
     assert (record["event"], record["kind"], record["outcome"]) == (
         "beforeShellExecution", "shell", "deny",
     )  # fmt: skip
-    assert record["agent"] == f"cursor:{CURSOR_SESSION[:8]}"
+    assert record["agent"] == CURSOR_AGENT
 
 
 def test_cursor_pre_tool_use_shell_is_judged_when_it_comes(repo: pathlib.Path) -> None:
@@ -279,7 +282,7 @@ def test_cursor_running_claude_code_hook_files_is_answered_as_cursor(repo: pathl
     document = cursor_tool("pre-shell", repo, command="cat .env")
     result = run_hook(repo, document, platform="claude-code")
     assert_cursor_deny(result, "`.env`", "FG201")
-    assert audit(repo)[-1]["agent"] == f"cursor:{CURSOR_SESSION[:8]}"
+    assert audit(repo)[-1]["agent"] == CURSOR_AGENT
 
 
 # ---- Codex: answers ----------------------------------------------------------------------------
@@ -335,7 +338,7 @@ def test_codex_every_fixture_gets_a_valid_answer(name: str, repo: pathlib.Path) 
 def test_codex_session_start_names_the_agent(repo: pathlib.Path) -> None:
     result = run(repo, codex("session-start", repo), "codex")
     context = json.loads(result.stdout)["hookSpecificOutput"]["additionalContext"]
-    assert f"codex:{CODEX_SESSION[:8]}" in context
+    assert f"you are agent `{CODEX_AGENT}`" in context
 
 
 @pytest.mark.parametrize(
@@ -419,7 +422,7 @@ def test_codex_audit_names_the_agent(repo: pathlib.Path) -> None:
     for record in records:
         assert record["platform"] == "codex"
         assert record["session"] == CODEX_SESSION
-        assert record["agent"] == f"codex:{CODEX_SESSION[:8]}"
+        assert record["agent"] == CODEX_AGENT
     assert records[1]["paths"] == {"write": ["src/app.py"]}
 
 

@@ -23,8 +23,9 @@ GEMINI = "gemini-cli"
 WINDSURF = "windsurf"
 GEMINI_FIXTURES = sorted(p.stem for p in (PAYLOADS / GEMINI).glob("*.json"))
 WINDSURF_FIXTURES = sorted(p.stem for p in (PAYLOADS / WINDSURF).glob("*.json"))
-GEMINI_AGENT = "gemini-cli:8a6c4f2e"  # first 8 characters of the fixtures' session_id
-WINDSURF_AGENT = "windsurf:c7d1e4a9"  # first 8 characters of the fixtures' trajectory_id
+# the whole session_id / trajectory_id of the fixtures, never a prefix of it
+GEMINI_AGENT = "gemini-cli:8a6c4f2e-91b3-4d7a-a5e0-3c2b1f9d8e70"
+WINDSURF_AGENT = "windsurf:c7d1e4a9-2b6f-4e83-9a10-5f7e3d2c1b0a"
 
 
 def gemini(name: str, repo: pathlib.Path, **tool_input: Any) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from flockguard.errors import FlockguardError
 from flockguard.install import opencode as installer
 
 SESSION = "ses_4f2a9c1d7e6b"
-AGENT = "opencode:ses_4f2a"
+AGENT = f"opencode:{SESSION}"  # the whole session id, never a prefix
 APPROVE = re.compile(r"flockguard approve ([0-9a-f]{8})")
 NEEDLES = ("`.flockguard/config.toml`", "FG101 write-blocked", "docs/rules/FG101.md")
 NODE = shutil.which("node")

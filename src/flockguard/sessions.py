@@ -62,7 +62,11 @@ def _mark_seen(root: str, agent: str, document: dict[str, Any]) -> None:
 
 
 def _safe(agent: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in agent) or "agent"
+    """A file name for ``agent``; the checksum keeps `a/b` and `a_b` apart."""
+    import zlib
+
+    plain = "".join(c if c.isalnum() or c in "-_." else "_" for c in agent)
+    return f"{plain[:80]}-{zlib.crc32(agent.encode('utf-8', 'surrogatepass')):08x}"
 
 
 def _register(action: Action, config: Config) -> None:

@@ -240,7 +240,7 @@ def _handover(hook: str, repo: str) -> dict[str, Any]:
     flockguard = os.path.join(os.path.dirname(sys.executable), "flockguard")
     queued = subprocess.run(
         [flockguard, "lock", "acquire", "src/models.py", "--mode", "write", "--keep-queued",
-         "--agent", "claude-code:demo-bac", "--repo", repo, "--json"],
+         "--agent", "claude-code:demo-backend", "--repo", repo, "--json"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     end = {

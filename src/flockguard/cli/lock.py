@@ -150,7 +150,15 @@ def _acquire(manager: Manager, root: str, agent: str, given: dict[str, Any]) -> 
     if not grant.granted:
         return EXIT_NOT_GRANTED
     if not kept:
-        manager.adopt(grant.resource, agent, session)
+        try:
+            manager.adopt(grant.resource, agent, session)
+        except FlockguardError as exc:  # it would die with this process: say it is not held
+            raise FlockguardError(
+                exc.reference,
+                f"{exc.message}; the lock was granted but could not be handed to {agent}, so it "
+                "ends with this command: it is not held",
+                exc.hint,
+            ) from exc
     return 0
 
 

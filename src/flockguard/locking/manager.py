@@ -33,7 +33,6 @@ DEFAULT_TTL = 300.0
 PROMOTE_AFTER = 30.0
 STATE_DIR = os.path.join(".flockguard", "state")
 CHECK_EVERY = 0.5  # a waiter's look at what only time changes: expiry, aging, a dead holder
-ALIVE_FOR = 0.2  # seconds a process trusts an owner it found alive (a death is final)
 TXN_TIMEOUT = 10.0  # the longest a change waits for the table's mutex
 
 
@@ -178,7 +177,6 @@ class Manager:
         self.promote_after = promote_after
         self.default_ttl = default_ttl
         self._presence: liveness.Presence | None = None
-        self._seen_alive: dict[str, float] = {}
         self._publish_lock: _TryLock | None = None
         if backend.reset and not backend.readonly:
             self._change(lambda state: None)  # publish the new table before anyone reads it
@@ -221,15 +219,7 @@ class Manager:
     # ---- the scheduler, in a transaction ---------------------------------------------------------
 
     def _alive(self, owner: str) -> bool:
-        seen = self._seen_alive.get(owner)
-        now = time.monotonic()
-        if seen is not None and now - seen < ALIVE_FOR:
-            return True
-        if liveness.alive(owner, self.state_dir):
-            self._seen_alive[owner] = now
-            return True
-        self._seen_alive.pop(owner, None)
-        return False
+        return liveness.alive(owner, self.state_dir)
 
     def _run(self, state: State, *, sweep: bool = False) -> Step:
         return step(
@@ -366,8 +356,16 @@ class Manager:
         resource, ttl = self._check(resource, mode, agent, priority, ttl)
         wait = max(wait, 0.0)
         started = time.monotonic()
-        presence = self.presence() if owner is None or wait > 0 else None
-        owner = presence.handle if owner is None and presence is not None else (owner or "")
+        try:
+            presence = self.presence() if owner is None or wait > 0 else None
+        except OSError as exc:  # no room for a fifo (a full disk, no inodes left)
+            if wait > 0:
+                from flockguard.locking.backends.sqlite import failure
+
+                raise failure(exc, os.path.join(self.state_dir, liveness.LIVE_DIR)) from exc
+            presence = None  # asked once: the lock then rests on its lease alone
+        if owner is None:
+            owner = presence.handle if presence is not None else ""
         wake = presence.handle if presence is not None and wait > 0 else ""
         lapse: list[float] = []
 
@@ -511,6 +509,8 @@ class Manager:
         a grant nobody was told of dies with the process that got it)."""
         resource = resources.normalize(resource)
         mine = self._presence.handle if self._presence is not None else ""
+        if owner == mine:
+            return True
 
         def hand_over(state: State) -> bool:
             for index, held in enumerate(state.holders):
@@ -530,8 +530,11 @@ class Manager:
         def drop(state: State) -> bool:
             held = len(state.holders)
             queued = len(state.waiters)
+            # an expired lease is not released but lost: the scheduler reaps it and says so
             state.holders = [
-                h for h in state.holders if not (h.agent == agent and h.resource == resource)
+                h
+                for h in state.holders
+                if not (h.agent == agent and h.resource == resource and h.expires > state.now)
             ]
             state.waiters = [
                 w for w in state.waiters if not (w.agent == agent and w.resource == resource)

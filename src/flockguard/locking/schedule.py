@@ -261,6 +261,8 @@ def _grant(
     still: list[Waiting] = []
     gone: set[int] = set()  # ids of entries taken out during this run (identity, not equality)
     for request in queue:
+        # the dead are asked after only where they stand in the way: holders in the way of a
+        # request, and earlier requests in the way of one nothing else holds up
         standing = []
         for holding in held.conflicting(request):
             if lives(holding.owner):
@@ -271,7 +273,9 @@ def _grant(
                 orphaned.append(holding)
         ahead = []
         for waiting in queued.conflicting(request):
-            if lives(waiting.owner):
+            if standing:
+                ahead.append(waiting)  # it waits either way: no need to ask
+            elif lives(waiting.owner):
                 ahead.append(waiting)
             else:
                 queued.remove(waiting)

@@ -26,16 +26,40 @@ if TYPE_CHECKING:
         def render_unreadable(self, message: str, *, deny: bool) -> Response: ...
 
 
+ID_LIMIT = 64  # longer session ids (or odd characters) are hashed, whole
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+
+
+def agent_id(platform: str, session: str) -> str:
+    """``platform:session`` — the whole session (conversation, trajectory, task) id, never a
+    prefix: hosts hand out time-ordered ids (UUIDv7, ``ses_…``) whose first characters are
+    shared by every session started in the same second. A long id, or one with characters a
+    file name or a message should not carry, becomes its first 16 plain characters and a
+    BLAKE2 hash of all of it. A host that sends no id is told apart by its process
+    (``platform:@proc-…``, a spelling no session id can produce)."""
+    if not session:
+        from flockguard.locking.liveness import host_label
+
+        # `@` is no plain character: no session id, plain or hashed, can spell this
+        return f"{platform}:@{host_label()}"
+    if len(session) <= ID_LIMIT and _PLAIN.issuperset(session):
+        return f"{platform}:{session}"
+    from _blake2 import blake2b  # the builtin module: hashlib would load OpenSSL (~10 ms)
+
+    digest = blake2b(session.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+    head = "".join(c for c in session if c in _PLAIN)[:16]
+    return f"{platform}:{head}~{digest}"
+
+
 def identity(
     platform: str, event: str, session: str, cwd: str, payload: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The Action fields every adapter fills alike; the agent id is the platform and the first
-    8 characters of its session (conversation, trajectory, task) id."""
+    """The Action fields every adapter fills alike, the agent id among them (:func:`agent_id`)."""
     return {
         "platform": platform,
         "event": event,
         "session": session,
-        "agent": f"{platform}:{session[:8]}",
+        "agent": agent_id(platform, session),
         "cwd": cwd,
         "raw": payload,
     }

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flockguard import model
 from flockguard.errors import InputError
 from flockguard.model import ALLOW, ASK, DENY, WARN, Action
-from flockguard.platforms import cut, dumps
+from flockguard.platforms import agent_id, cut, dumps, identity
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -62,19 +62,15 @@ def parse(payload: Mapping[str, Any]) -> Action:
     event = payload.get("hook_event_name", payload.get("hookEventName"))  # VS Code: camelCase
     if not isinstance(event, str) or not event:
         raise InputError("Claude Code payload has no 'hook_event_name'", model.UNKNOWN)
-    session = payload.get("session_id", payload.get("sessionId"))
+    session = payload.get("session_id") or payload.get("sessionId")  # VS Code: camelCase
     session = session if isinstance(session, str) else ""
-    subagent = payload.get("agent_id")
-    agent = f"{NAME}:{session[:8]}" + (f"/{subagent}" if isinstance(subagent, str) else "")
     cwd = payload.get("cwd")
-    common: dict[str, Any] = {
-        "platform": NAME,
-        "event": event,
-        "session": session,
-        "agent": agent,
-        "cwd": cwd if isinstance(cwd, str) else "",
-        "raw": payload,
-    }
+    common = identity(NAME, event, session, cwd if isinstance(cwd, str) else "", payload)
+    subagent = payload.get("agent_id")
+    if isinstance(subagent, str) and subagent:
+        # a subagent shares its parent's session yet acts on its own: its own locks, its id
+        # made safe as a session id is (whole when short and plain, else hashed)
+        common["agent"] += "/" + agent_id(NAME, subagent).partition(":")[2]
     if event not in ("PreToolUse", "PostToolUse"):
         kind = EVENTS.get(event, model.OTHER)
         prompt = payload.get("prompt")

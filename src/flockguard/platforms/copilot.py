@@ -150,7 +150,7 @@ def _tool_kind(tool: str, args: Mapping[str, Any] | None = None) -> str:
 
 def parse(payload: Mapping[str, Any]) -> Action:
     event = _event(payload)
-    session = payload.get("sessionId", payload.get("session_id"))
+    session = payload.get("sessionId") or payload.get("session_id")
     session = session if isinstance(session, str) else ""
     cwd = payload.get("cwd")
     common = identity(NAME, event, session, cwd if isinstance(cwd, str) else "", payload)

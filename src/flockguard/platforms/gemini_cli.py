@@ -15,7 +15,7 @@ import os
 from flockguard import model
 from flockguard.errors import InputError
 from flockguard.model import ALLOW, ASK, DENY, WARN, Action
-from flockguard.platforms import cut, dumps
+from flockguard.platforms import agent_id, cut, dumps
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ def parse(payload: Mapping[str, Any]) -> Action:
         "platform": NAME,
         "event": event,
         "session": session,
-        "agent": f"{NAME}:{session[:8]}",
+        "agent": agent_id(NAME, session),
         "raw": payload,
     }
     if event not in TOOL_EVENTS:

@@ -86,7 +86,7 @@ def parse(payload: Mapping[str, Any]) -> Action:
     if not isinstance(name, str) or not name:
         raise InputError("Kiro payload has no 'hook_event_name'", model.UNKNOWN)
     event = _event(name)
-    session = payload.get("session_id", payload.get("sessionId"))
+    session = payload.get("session_id") or payload.get("sessionId")
     session = session if isinstance(session, str) else ""
     cwd = payload.get("cwd")
     common = identity(NAME, event, session, cwd if isinstance(cwd, str) else "", payload)

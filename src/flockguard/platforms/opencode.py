@@ -7,7 +7,7 @@ feeds it one JSON object on stdin. The payload is flockguard's own design::
     {"event": "tool.execute.before" | "tool.execute.after" | "session.created"
               | "session.deleted" | ...,
      "tool": "write",            # tool events: OpenCode's tool name (V1 and V2 names)
-     "sessionID": "ses_...",     # OpenCode's session id; the agent is opencode:<sessionID[:8]>
+     "sessionID": "ses_...",     # OpenCode's session id; the agent is opencode:<sessionID>
      "callID": "...",            # optional, recorded only
      "cwd": "/abs/project",      # the plugin's ``directory``
      "args": {...}}              # tool events: ``output.args`` as OpenCode gave it
@@ -129,7 +129,7 @@ def parse(payload: Mapping[str, Any]) -> Action:
     event = payload.get("event")
     if not isinstance(event, str) or not event:
         raise InputError("OpenCode payload has no 'event'", model.UNKNOWN)
-    session = payload.get("sessionID", payload.get("session_id"))
+    session = payload.get("sessionID") or payload.get("session_id")
     session = session if isinstance(session, str) else ""
     cwd = payload.get("cwd", payload.get("directory"))
     common = identity(NAME, event, session, cwd if isinstance(cwd, str) else "", payload)

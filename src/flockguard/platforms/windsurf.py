@@ -12,7 +12,7 @@ from __future__ import annotations
 from flockguard import model
 from flockguard.errors import InputError
 from flockguard.model import ALLOW, ASK, DENY, WARN, Action
-from flockguard.platforms import cut
+from flockguard.platforms import agent_id, cut
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def parse(payload: Mapping[str, Any]) -> Action:
         "kind": kind,
         "tool": _tool(event, info),
         "session": trajectory,
-        "agent": f"{NAME}:{trajectory[:8]}",
+        "agent": agent_id(NAME, trajectory),
         "cwd": cwd if isinstance(cwd, str) else "",
         "raw": payload,
     }

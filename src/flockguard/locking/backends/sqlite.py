@@ -95,10 +95,21 @@ class State:
         self.wakes: list[tuple[str, Holding | None]] = []  # presences to wake after the commit
 
 
+def _full(directory: str) -> bool:
+    """Whether the file system holding ``directory`` has no block or no inode left."""
+    try:
+        room = os.statvfs(directory)
+    except OSError:
+        return False
+    return room.f_bavail == 0 or (room.f_files > 0 and room.f_favail == 0)
+
+
 def failure(exc: BaseException, path: str) -> FlockguardError:
     """A clear error, with the fix, for what SQLite or the file system said about the table."""
     text = str(exc)
     number = getattr(exc, "errno", None)
+    if not isinstance(exc, LockTimeout) and number != errno.ENOSPC and _full(os.path.dirname(path)):
+        number = errno.ENOSPC  # SQLite says "unable to open" or "disk I/O error" for a full disk
     if isinstance(exc, LockTimeout):
         return FlockguardError(
             "lock-table-busy",
@@ -139,6 +150,17 @@ def failure(exc: BaseException, path: str) -> FlockguardError:
     return FlockguardError("lock-table-unusable", f"{path}: {text}", "run `flockguard doctor`")
 
 
+def _replaced(record: generation.Record, known: int, meta: dict[str, int]) -> bool:
+    """Whether the table is not the one the record describes: another generation, or the same
+    one gone back in time (a restored copy). One change of lag is a writer killed between
+    writing the record and committing, which changes nothing."""
+    return record.generation != known or meta.get("version", 0) + 1 < record.version
+
+
+class _GoneBack(Exception):
+    """The table file was swapped for an older copy of itself (noticed inside a change)."""
+
+
 def _clock_token() -> int:
     """A fencing token seed above any token handed out before (one per microsecond at most)."""
     return int(time.time() * 1_000_000)
@@ -172,6 +194,7 @@ class SQLiteBackend:
         self.generation = 0
         self.identity: tuple[int, int] = (0, 0)
         self.reset = ""  # why the table was found lost or replaced at open ("" when it was not)
+        self.recorded = 0  # the record's version, read under the mutex before a change
         self.mutex: Mutex | None = None
         self.db: sqlite3.Connection | None = None
         if readonly:
@@ -271,7 +294,7 @@ class SQLiteBackend:
                 self._lose(db, "the lock table was deleted", include_table=False)
                 high = max(high, clock)
                 known = None
-            elif known is not None and record is not None and record.generation != known:
+            elif known is not None and record is not None and _replaced(record, known, meta):
                 self._lose(db, "the lock table was replaced by another file", include_table=True)
                 high = max(high, clock)
                 known = None
@@ -340,7 +363,10 @@ class SQLiteBackend:
         ):
             return False
         record = generation.read_fd(self.mutex.fd)
-        return record is not None and record.generation == self.generation
+        if record is None or record.generation != self.generation:
+            return False
+        self.recorded = record.version
+        return True
 
     def close(self) -> None:
         if self.db is not None:
@@ -379,6 +405,8 @@ class SQLiteBackend:
                     if committed is not None:
                         committed(state)
                     return state.result  # type: ignore[no-any-return]
+            except _GoneBack:
+                same = False
             finally:
                 mutex.release()
             self.close()  # deleted or replaced under us: open what is there now
@@ -399,6 +427,8 @@ class SQLiteBackend:
         before = None
         try:
             state = self._load(db)
+            if state.version + 1 < self.recorded:  # an older copy of this table, restored
+                raise _GoneBack
             before = generation.Record(self.generation, state.version, state.next_token)
             before_holders = {(h.resource, h.agent): h for h in state.holders}
             before_waiters = {w.id: w for w in state.waiters}
@@ -574,6 +604,10 @@ class SQLiteBackend:
                 return self._load(db)
             finally:
                 db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):  # being created by its first writer right now
+                return State([], [], 1, time.time())
+            raise failure(exc, self.path) from exc
         except sqlite3.Error as exc:
             raise failure(exc, self.path) from exc
 
