@@ -197,9 +197,7 @@ class Manager:
 
     def _recorded(self, generation_id: int) -> int:
         """The version the generation record claims (committed, or about to be)."""
-        from flockguard.locking import generation
-
-        record = generation.read(os.path.join(self.state_dir, generation.FILE))
+        record = self.backend.record()
         if record is None or record.generation != generation_id:
             return -1
         return record.version

@@ -47,9 +47,12 @@ def publish(state_dir: str, document: dict[str, Any]) -> None:
         raise
     os.close(fd)
     link = os.path.join(state_dir, LINK)
-    _unlink(link)  # a writer killed between symlink and rename left it
     try:
-        os.symlink(name, link)
+        try:
+            os.symlink(name, link)
+        except FileExistsError:  # a writer killed between symlink and rename left it
+            _unlink(link)
+            os.symlink(name, link)
         os.replace(link, os.path.join(state_dir, NAME))
     except BaseException:
         _unlink(target)

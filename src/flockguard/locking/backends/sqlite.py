@@ -368,6 +368,15 @@ class SQLiteBackend:
         self.recorded = record.version
         return True
 
+    def record(self) -> generation.Record | None:
+        """The generation record as it stands (read through the open mutex file)."""
+        if self.mutex is None:
+            return generation.read(self.gen_path)
+        try:
+            return generation.read_fd(self.mutex.fd)
+        except OSError:
+            return None
+
     def close(self) -> None:
         if self.db is not None:
             self.db.close()
@@ -435,7 +444,10 @@ class SQLiteBackend:
             result = change(state)
             self._store(state, before_holders, before_waiters)
             state.version += 1
-            db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (state.version,))
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?), ('next_token', ?)",
+                (state.version, state.next_token),
+            )
             # before the commit: the record is never behind the table
             generation.write_fd(
                 self.mutex.fd, generation.Record(self.generation, state.version, state.next_token)
@@ -503,9 +515,6 @@ class SQLiteBackend:
                         waiter.wake, waiter.id,
                     ),
                 )  # fmt: skip
-        db.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_token', ?)", (state.next_token,)
-        )
         for holding, reason in state.lost:
             db.execute(
                 "INSERT OR REPLACE INTO lost VALUES (?, ?, ?, ?, ?)",
