@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     import argparse
 
 
+WIDTHS = {"agent": 18}  # the column worth the room at 80 characters
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the locks.json document")
     options.add_repo(parser)
@@ -39,20 +42,23 @@ def run(*, json: bool, repo: str) -> int:
     console = Console(highlight=False)
     now = time.time()
     holders = Table(title="Holders", title_justify="left")
-    for column in ("resource", "agent", "mode", "priority", "held for", "expires in", "token"):
-        holders.add_column(column)
+    for column in ("resource", "agent", "mode", "held", "ends in"):  # tokens: in --json
+        # whole session ids and paths are long: folded, never cut (a cut id names nobody)
+        holders.add_column(column, overflow="fold", min_width=WIDTHS.get(column))
     for h in document["holders"]:
         holders.add_row(
-            h["resource"], h["agent"], h["mode"], h["priority"],
-            f"{now - h['since']:.0f}s", f"{h['expires'] - now:.0f}s", str(h["token"]),
+            h["resource"], h["agent"], h["mode"], f"{now - h['since']:.0f}s",
+            f"{h['expires'] - now:.0f}s",
         )  # fmt: skip
     waiters = Table(title="Waiters", title_justify="left")
-    for column in ("#", "resource", "agent", "mode", "priority", "effective", "waiting"):
-        waiters.add_column(column)
+    for column in ("#", "resource", "agent", "mode", "priority", "waiting"):
+        waiters.add_column(column, overflow="fold", min_width=WIDTHS.get(column))
     for w in document["waiters"]:
+        aged = w["effective_priority"]
+        priority = w["priority"] if aged == w["priority"] else f"{w['priority']}→{aged}"
         waiters.add_row(
-            str(w["position"]), w["resource"], w["agent"], w["mode"], w["priority"],
-            w["effective_priority"], f"{now - w['waiting_since']:.0f}s",
+            str(w["position"]), w["resource"], w["agent"], w["mode"], priority,
+            f"{now - w['waiting_since']:.0f}s",
         )  # fmt: skip
     console.print(holders if document["holders"] else "no locks held")
     console.print(waiters if document["waiters"] else "nobody waiting")
