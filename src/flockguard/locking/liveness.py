@@ -126,12 +126,26 @@ def alive(handle: str, state_dir: str) -> bool:
         if boot != boot_id() or pidns != pid_namespace():
             return True
         found = process(int(pid))
-        return found is not None and str(found[2]) == start and found[3] not in "ZX"
+        if found is None:
+            return _exists(int(pid))  # /proc may hide other users' processes (hidepid)
+        return str(found[2]) == start and found[3] not in "ZX"
     if kind == "fifo":
         boot, _, name = rest.partition(":")
         if boot != boot_id():
             return True
         return _poke(os.path.join(state_dir, LIVE_DIR, name), b"") is not False
+    return True
+
+
+def _exists(pid: int) -> bool:
+    """Whether ``pid`` exists, asked of the kernel when /proc will not show it (its start time
+    then cannot be checked: a reused pid counts as alive, and the lease's TTL still ends it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
     return True
 
 
@@ -187,6 +201,9 @@ class Presence:
         # it without a reader and take it for a dead one
         making = self.path + ".tmp"
         os.mkfifo(making, 0o600)
+        # others may open it for writing: to wake it, and to see it is alive (harmless: a byte
+        # only wakes it to look at the table); only this process reads it
+        os.chmod(making, 0o622)
         # O_RDWR: this process is a reader (so writers' opens succeed) and never sees EOF
         self.fd = os.open(making, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
         os.rename(making, self.path)
