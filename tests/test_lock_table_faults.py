@@ -404,7 +404,10 @@ def test_snapshot_files_killed_writers_leave_are_cleaned_up(repo: pathlib.Path) 
     names = sorted(p.name for p in state.iterdir() if "locks.json" in p.name)
     assert len([n for n in names if n.startswith(".locks.json.")]) == 1, names
     assert not [n for n in names if n.endswith(".link")], names
-    assert json.loads((state / "locks.json").read_text())["holders"][0]["agent"] == "z"
+    published = json.loads((state / "locks.json").read_text())
+    assert "z" in [h["agent"] for h in published["holders"]]
+    # the killed writers' locks: gone once anyone looks (status sweeps the dead)
+    assert held(repo) == [("last.py", "z")]
     live = list((state / "live").iterdir())
     run_fg("doctor", cwd=repo, check=False)  # sweeps the fifos of the killed writers
     assert len(list((state / "live").iterdir())) < max(len(live), 1)
@@ -414,7 +417,7 @@ def test_snapshot_files_killed_writers_leave_are_cleaned_up(repo: pathlib.Path) 
 
 HOST = r"""
 import json, os, subprocess, sys, time
-hook, repo, session, path = sys.argv[1:5]
+hook, flockguard, repo, session, path = sys.argv[1:6]
 def call(payload):
     # as hosts do: the hook command through a shell
     return subprocess.run(["sh", "-c", f"'{hook}' claude-code"], input=json.dumps(payload),
@@ -422,24 +425,32 @@ def call(payload):
 base = {"session_id": session, "cwd": repo, "transcript_path": "/t.jsonl",
         "permission_mode": "default"}
 call({**base, "hook_event_name": "SessionStart", "source": "startup"})
-print(call({**base, "hook_event_name": "PreToolUse", "tool_name": "Write",
-            "tool_input": {"file_path": os.path.join(repo, path), "content": "x"}}) or "{}",
-      flush=True)
+written = call({**base, "hook_event_name": "PreToolUse", "tool_name": "Write",
+                "tool_input": {"file_path": os.path.join(repo, path), "content": "x"}})
+# the agent's shell takes a lock for longer work, as the skill teaches
+shell = subprocess.run(["bash", "-c", f"'{flockguard}' lock acquire docs/ --mode write --ttl 600"],
+                       env={**os.environ, "FLOCKGUARD_AGENT": f"claude-code:{session}"},
+                       capture_output=True, text=True, cwd=repo)
+print(json.dumps({"write": json.loads(written or "{}"), "shell": shell.returncode}), flush=True)
 time.sleep(120)
 """
 
 
 def test_an_agent_whose_host_process_died_holds_nothing(repo: pathlib.Path) -> None:
     host = subprocess.Popen(
-        [sys.executable, "-c", HOST, installed("flockguard-hook"), str(repo), "host-1", "db.py"],
+        [
+            sys.executable, "-c", HOST, installed("flockguard-hook"), installed("flockguard"),
+            str(repo), "host-1", "db.py",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-    )
+    )  # fmt: skip
     try:
         assert host.stdout is not None
-        assert json.loads(host.stdout.readline()) == {}  # its write was allowed, and claimed
-        assert held(repo) == [("db.py", "claude-code:host-1")]
+        started = json.loads(host.stdout.readline())
+        assert started == {"write": {}, "shell": 0}  # its write was allowed, and claimed
+        assert held(repo) == [("db.py", "claude-code:host-1"), ("docs/", "claude-code:host-1")]
         refused = write(repo, "db.py", "other-2")
         assert refused.decision == "deny" and "claude-code:host-1" in refused.reason
         host.send_signal(signal.SIGKILL)
@@ -449,10 +460,59 @@ def test_an_agent_whose_host_process_died_holds_nothing(repo: pathlib.Path) -> N
             host.kill()
         if host.stdout is not None:
             host.stdout.close()
-    # at once, not after the claim's 120 s lease: nobody is behind that lock any more
+    # at once, not after the claim's 120 s or the shell lock's 600 s: nobody is behind them
     allowed = write(repo, "db.py", "other-2")
     assert allowed.json == {}, allowed.reason
     assert held(repo) == [("db.py", "claude-code:other-2")]
+    lost = lock(repo, "release", "docs/", agent="claude-code:host-1")
+    assert lost.returncode == 1 and "its owner is gone" in lost.stderr
+
+
+def test_an_active_agent_keeps_its_leases_and_an_idle_one_loses_them(repo: pathlib.Path) -> None:
+    config = repo / ".flockguard" / "config.toml"
+    text = config.read_text()
+    assert "claim_ttl = 120" in text
+    config.write_text(text.replace("claim_ttl = 120", "claim_ttl = 1.5"))
+    assert write(repo, "a.py", "busy").json == {}
+    for _ in range(6):  # 3 s of activity, twice the lease: each action renews when half spent
+        time.sleep(0.5)
+        assert run_hook(repo, claude(repo, "Read", session="busy", file_path=str(repo / "b.py")))
+    lease = next(h for h in status(repo)["holders"] if h["resource"] == "a.py")
+    assert lease["agent"] == "claude-code:busy" and lease["expires"] > time.time()
+    time.sleep(1.7)  # idle past its lease
+    assert write(repo, "a.py", "other").json == {}
+    assert held(repo) == [("a.py", "claude-code:other")]
+
+
+def _stuck_writer(gen_path: str, ready: Any) -> None:
+    """Takes the table's mutex and stops, like a writer frozen mid-change (SIGSTOP, swap)."""
+    import fcntl
+
+    fd = os.open(gen_path, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    ready.send(True)
+    time.sleep(120)
+
+
+def test_a_stuck_writer_gives_a_clear_error_within_the_wait(repo: pathlib.Path) -> None:
+    assert lock(repo, "acquire", "warm.py", "--mode", "write", agent="w").returncode == 0
+    mine, theirs = FORK.Pipe()
+    stuck = FORK.Process(target=_stuck_writer, args=(str(repo / STATE / "locks.gen"), theirs))
+    stuck.start()
+    try:
+        assert mine.recv()
+        started = time.monotonic()
+        busy = lock(repo, "acquire", "x.py", "--mode", "write", "--wait", "1", agent="a")
+        took = time.monotonic() - started
+        assert busy.returncode == 1 and "lock-table-busy" in busy.stderr, busy.stderr
+        assert f"pid {stuck.pid}" in busy.stderr and "Traceback" not in busy.stderr
+        assert took < 2 + 2.0, f"a stuck table held `--wait 1` for {took:.1f} s"
+        refused = write(repo, "x.py", "session-B")  # the hook cannot claim: it says why
+        assert refused.decision == "deny" and "FG904" in refused.reason
+    finally:
+        stuck.kill()
+        stuck.join(5)
+    assert lock(repo, "acquire", "x.py", "--mode", "write", agent="a").returncode == 0
 
 
 def test_the_generation_record_only_moves_forward(repo: pathlib.Path) -> None:

@@ -405,7 +405,10 @@ class Manager:
                 ]
             return holding
 
-        holding = self._change(enqueue, after=settled)
+        # a table stuck behind a stopped writer answers within the caller's wait (2 s at least:
+        # a fleet's queue for the table's mutex is normal), not after the general bound
+        bound = min(TXN_TIMEOUT, max(wait, 2.0))
+        holding = self._change(enqueue, after=settled, timeout=bound)
         if holding is not None:
             return self._granted(holding, agent)
         if wait == 0:
@@ -415,7 +418,7 @@ class Manager:
         assert presence is not None
         return self._wait(
             presence, resource, mode, agent, started + wait, lapse[0], keep_queued,
-            lambda: self._change(enqueue, after=settled),
+            lambda: self._change(enqueue, after=settled, timeout=bound),
         )  # fmt: skip
 
     def _wait(
