@@ -32,6 +32,7 @@ Targets: >= 2,000 pairs/s in one process; hand-off p50 <= 5 ms; the fleet >= 400
 from __future__ import annotations
 
 import argparse
+import itertools
 import multiprocessing
 import os
 import queue
@@ -250,7 +251,7 @@ def overlaps(seen: list[tuple[str, int, float, float, float]]) -> int:
         by_name.setdefault(name, []).append((token, got, end))
     for leases in by_name.values():
         leases.sort()
-        found += sum(1 for a, b in zip(leases, leases[1:], strict=False) if b[1] < a[2])
+        found += sum(1 for a, b in itertools.pairwise(leases) if b[1] < a[2])
     return found
 
 
@@ -400,8 +401,8 @@ def main() -> None:
         print(
             f"  fleet {options.fleet} over {len(FLEET)} resources: {fleet_rate:,.0f} grants/s "
             f"(raw SQLite pairs {raw_rate:,.0f}/s, ratio {fleet_rate / raw_rate:.2f}); "
-            f"{len(seen)} grants, {overlaps(seen)} overlaps, 0 crashes; acquire wait "
-            f"p50 {percentile(waits, 0.5) * 1000:.1f} ms, p99 {percentile(waits, 0.99) * 1000:.0f} ms"
+            f"{len(seen)} grants, {overlaps(seen)} overlaps, 0 crashes; acquire wait p50 "
+            f"{percentile(waits, 0.5) * 1000:.1f} ms, p99 {percentile(waits, 0.99) * 1000:.0f} ms"
         )
     single = statistics.median(manager_rates["1 process, 1 hot resource"])
     p50 = percentile(latencies, 0.5) * 1000
