@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import pytest
 
 from conftest import installed, run_fg
-from flockguard.locking import coordlog
+from flockguard.locking import coordlog, recovery
 from flockguard.locking.file_lock import LockTimeout
 from procs import Spawner
 
@@ -170,7 +170,7 @@ def test_recover_waits_for_the_lock_too(log: pathlib.Path, spawn: Spawner) -> No
     log.write_bytes(b'{"n":0}\n{"tor')
     holder = spawn.hold(str(log), agent="busy")
     with pytest.raises(LockTimeout) as info:
-        coordlog.recover(str(log), timeout=0.3)
+        recovery.recover(str(log), timeout=0.3)
     assert f"pid {holder.pid}" in info.value.message
     assert log.read_bytes() == b'{"n":0}\n{"tor'
     assert not pathlib.Path(f"{log}.torn").exists()
@@ -179,7 +179,7 @@ def test_recover_waits_for_the_lock_too(log: pathlib.Path, spawn: Spawner) -> No
     assert f"pid {holder.pid} (agent busy)" in proc.stderr and "Traceback" not in proc.stderr
     assert log.read_bytes() == b'{"n":0}\n{"tor'
     holder.finish()
-    assert coordlog.recover(str(log), timeout=1).torn == b'{"tor'
+    assert recovery.recover(str(log), timeout=1).torn == b'{"tor'
     assert log.read_bytes() == b'{"n":0}\n'
 
 
@@ -224,7 +224,7 @@ def test_the_log_is_never_written_through_a_symlink(tmp_path: pathlib.Path) -> N
     calls = [
         lambda: coordlog.append(str(link), {"a": 1}),
         lambda: coordlog.Appender(str(link)),
-        lambda: coordlog.recover(str(link)),
+        lambda: recovery.recover(str(link)),
     ]
     for call in calls:
         with pytest.raises(OSError) as info:
@@ -259,7 +259,7 @@ def test_read_returns_whole_records_and_reports_a_torn_tail(log: pathlib.Path) -
 def test_recover_seals_a_torn_tail_and_appends_go_on(log: pathlib.Path) -> None:
     written, torn = write_with_torn_tail(log)
     inode = os.stat(log).st_ino
-    report = coordlog.recover(str(log))
+    report = recovery.recover(str(log))
     assert (report.torn, report.glued, report.invalid) == (torn, 0, 0)
     assert (report.moved, report.kept, report.resumed) == (len(torn), 3, False)
     assert pathlib.Path(f"{log}.torn").read_bytes() == torn + b"\n"
@@ -270,7 +270,7 @@ def test_recover_seals_a_torn_tail_and_appends_go_on(log: pathlib.Path) -> None:
     after = coordlog.append(str(log), {"n": 4})
     assert coordlog.read(str(log)).records == [*written, after]
 
-    again = coordlog.recover(str(log))  # a second recover finds nothing
+    again = recovery.recover(str(log))  # a second recover finds nothing
     assert again.whole and (again.torn, again.moved, again.kept) == (b"", 0, 4)
     assert pathlib.Path(f"{log}.torn").read_bytes() == torn + b"\n"
 
@@ -280,7 +280,7 @@ def test_recover_on_a_whole_log_changes_nothing(log: pathlib.Path) -> None:
         coordlog.append(str(log), {"n": n})
     before, stat = log.read_bytes(), os.stat(log)
     time.sleep(0.01)
-    report = coordlog.recover(str(log))
+    report = recovery.recover(str(log))
     assert report.whole and (report.torn, report.glued, report.invalid) == (b"", 0, 0)
     assert (report.moved, report.kept) == (0, 3)
     proc = run_fg("record", "recover", str(log), cwd=log.parent)
@@ -299,7 +299,7 @@ def test_an_empty_log_is_whole(log: pathlib.Path) -> None:
     log.write_bytes(b"")
     result = coordlog.read(str(log))
     assert (result.records, result.torn, result.invalid) == ([], b"", [])
-    assert coordlog.recover(str(log)).whole
+    assert recovery.recover(str(log)).whole
     missing = coordlog.read(str(log.with_name("missing.jsonl")))
     assert (missing.records, missing.torn, missing.invalid) == ([], b"", [])
 
@@ -310,7 +310,7 @@ def test_a_file_without_any_newline_is_one_torn_line(log: pathlib.Path) -> None:
     assert result.records == []
     assert result.torn == b'{"complete": "json", "but": "no newline"}'
     assert result.invalid == []
-    assert coordlog.recover(str(log)).torn == b'{"complete": "json", "but": "no newline"}'
+    assert recovery.recover(str(log)).torn == b'{"complete": "json", "but": "no newline"}'
     assert log.read_bytes() == b""
     written = coordlog.append(str(log), {"n": 0})
     assert coordlog.read(str(log)).records == [written]
@@ -321,7 +321,7 @@ def test_a_torn_tail_larger_than_one_read_chunk_is_found(log: pathlib.Path) -> N
     torn = b'{"big":"' + b"y" * 200_000
     with log.open("ab") as handle:
         handle.write(torn)
-    assert coordlog.recover(str(log)).torn == torn
+    assert recovery.recover(str(log)).torn == torn
     assert coordlog.read(str(log)).records == [first]
 
 
@@ -363,7 +363,7 @@ def test_an_append_after_a_torn_tail_is_not_lost(log: pathlib.Path) -> None:
     assert result.records == [*written, after, later]
     assert result.torn == b""
     assert [number for number, problem in result.invalid if "torn fragment" in problem] == [4, 5]
-    report = coordlog.recover(str(log))  # nothing torn at the end, but two fragments glued
+    report = recovery.recover(str(log))  # nothing torn at the end, but two fragments glued
     assert (report.torn, report.glued, report.invalid, report.kept) == (b"", 2, 0, 5)
     assert pathlib.Path(f"{log}.torn").read_bytes() == torn + b'\n{"n": 5, "cut\n'
     assert lines(log) == [*written, after, later]
@@ -503,9 +503,9 @@ def test_cli_tail_of_a_record_with_a_lone_surrogate(log: pathlib.Path) -> None:
 # half-way through rewriting the log in place, before cutting the log, or before removing the copy.
 KILLED_RECOVER = r"""
 import os, signal, sys
-from flockguard.locking import coordlog
+from flockguard.locking import recovery
 path, at = sys.argv[1], sys.argv[2]
-copy = path + coordlog.RECOVERING_SUFFIX
+copy = path + recovery.RECOVERING_SUFFIX
 real = {name: getattr(os, name) for name in ("write", "pwrite", "ftruncate", "unlink")}
 
 def die():
@@ -540,13 +540,13 @@ def unlink(name, *args, **kwargs):
     return real["unlink"](name, *args, **kwargs)
 
 os.write, os.pwrite, os.ftruncate, os.unlink = write, pwrite, ftruncate, unlink
-coordlog.recover(path, timeout=30)
+recovery.recover(path, timeout=30)
 """
 
 # Recovers argv[1], saying "rewriting" and pausing a second before its in-place rewrite.
 SLOW_RECOVER = r"""
 import os, sys, time
-from flockguard.locking import coordlog
+from flockguard.locking import recovery
 real = os.pwrite
 said = []
 
@@ -559,7 +559,7 @@ def pwrite(fd, data, offset):
     return real(fd, data, offset)
 
 os.pwrite = pwrite
-report = coordlog.recover(sys.argv[1], timeout=30)
+report = recovery.recover(sys.argv[1], timeout=30)
 print(report.glued, report.kept)
 """
 
@@ -670,7 +670,7 @@ def test_recover_moves_complete_lines_that_are_no_record(log: pathlib.Path) -> N
     tail = run_fg("record", "tail", str(log), cwd=log.parent, check=False)
     assert tail.returncode == 65 and len(tail.stderr.splitlines()) == 5
 
-    report = coordlog.recover(str(log))
+    report = recovery.recover(str(log))
     assert (report.torn, report.glued, report.invalid, report.kept) == (b"", 0, 5, 3)
     assert (
         report.moved
@@ -803,7 +803,7 @@ def test_records_and_fragments_full_of_record_starts_are_told_apart(log: pathlib
     assert [problem for _, problem in result.invalid] == [
         f"a torn fragment of {len(fragment)} bytes before a record" for fragment in fragments
     ]
-    report = coordlog.recover(str(log))
+    report = recovery.recover(str(log))
     assert (report.glued, report.kept) == (3, 4)
     assert pathlib.Path(f"{log}.torn").read_bytes() == b"".join(f + b"\n" for f in fragments)
     assert lines(log) == [first, *glued]
@@ -825,7 +825,7 @@ def test_a_deeply_nested_line_is_reported_not_raised(log: pathlib.Path) -> None:
     ]
     proc = run_fg("record", "tail", str(log), cwd=log.parent, check=False)
     assert proc.returncode == 65 and "Traceback" not in proc.stderr
-    report = coordlog.recover(str(log))
+    report = recovery.recover(str(log))
     assert (report.invalid, report.glued, report.kept) == (2, 1, 2)
     assert lines(log) == [first, last]
 
@@ -855,7 +855,7 @@ def test_recover_never_writes_through_a_symlinked_torn_or_copy(tmp_path: pathlib
         link = tmp_path / name
         link.symlink_to(target)
         with pytest.raises(OSError) as info:
-            coordlog.recover(str(log))
+            recovery.recover(str(log))
         assert info.value.errno == errno.ELOOP
         proc = run_fg("record", "recover", str(log), cwd=tmp_path, check=False)
         assert proc.returncode == 1 and f"{link}: Too many levels" in proc.stderr

@@ -12,8 +12,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
 
-    from flockguard.locking.coordlog import Recovery
     from flockguard.locking.file_lock import LockTimeout
+    from flockguard.locking.recovery import Recovery
 
 EXIT_DATAERR = 65  # sysexits EX_DATAERR: tail skipped what is not a whole record line
 EXIT_TEMPFAIL = 75  # sysexits EX_TEMPFAIL: the lock was busy, try again
@@ -47,7 +47,7 @@ def run(
     count: int = 10,
     follow: bool = False,
 ) -> int:
-    from flockguard.locking import coordlog
+    from flockguard.locking import coordlog, recovery
     from flockguard.locking.file_lock import LockTimeout
 
     if action == "append":
@@ -67,7 +67,7 @@ def run(
         return 0
     if action == "recover":
         try:
-            report = coordlog.recover(file, timeout=timeout)
+            report = recovery.recover(file, timeout=timeout)
         except LockTimeout as exc:
             return _busy(exc)
         except FileNotFoundError as exc:
@@ -91,7 +91,8 @@ def _count(number: int, noun: str) -> str:
 
 def _recovered(file: str, report: Recovery) -> str:
     """One line: what recover moved to FILE.torn and kept, e.g. `sealed FILE: 2 glued ...`."""
-    from flockguard.locking.coordlog import RECOVERING_SUFFIX, TORN_SUFFIX
+    from flockguard.locking.coordlog import TORN_SUFFIX
+    from flockguard.locking.recovery import RECOVERING_SUFFIX
 
     kept = _count(report.kept, "record")
     resumed = f"{file}: completed an interrupted recover ({file}{RECOVERING_SUFFIX})"
@@ -109,7 +110,7 @@ def _recovered(file: str, report: Recovery) -> str:
 def _tail(file: str, count: int, follow: bool) -> int:
     import os
 
-    from flockguard.locking import coordlog
+    from flockguard.locking import coordlog, recovery
 
     if not os.path.exists(file) and not follow:
         raise FlockguardError("no-such-file", f"{file}: no such file")
@@ -127,11 +128,11 @@ def _tail(file: str, count: int, follow: bool) -> int:
             f"{fix} seals it\n"
         )
     # A recover killed mid-rewrite can leave lines twice (they read as whole records).
-    interrupted = os.path.lexists(file + coordlog.RECOVERING_SUFFIX)
+    interrupted = os.path.lexists(file + recovery.RECOVERING_SUFFIX)
     if interrupted:
         sys.stderr.write(
             f"{file}: a recover was interrupted (or is running): {file}"
-            f"{coordlog.RECOVERING_SUFFIX} is left and lines may be doubled; {fix} completes it\n"
+            f"{recovery.RECOVERING_SUFFIX} is left and lines may be doubled; {fix} completes it\n"
         )
     seen = len(log.records)
     while follow:
