@@ -334,9 +334,16 @@ def test_repair_keeps_the_leases_it_can_read(repo: pathlib.Path) -> None:
 # ---- what the hook reads -------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("auto_claim", [True, False])
 def test_a_missing_unreadable_or_stale_snapshot_is_never_read_as_nobody_holds_anything(
-    repo: pathlib.Path,
+    repo: pathlib.Path, auto_claim: bool
 ) -> None:
+    """Without auto_claim the hook has only the table's view to go on (no claim of its own
+    would notice the holder): it must not be a stale one."""
+    config = repo / ".flockguard" / "config.toml"
+    config.write_text(
+        config.read_text().replace("auto_claim = true", f"auto_claim = {auto_claim}".lower())
+    )
     state = repo / STATE
     assert lock(repo, "acquire", "warm.py", "--mode", "write", agent="w").returncode == 0
     before = state / os.readlink(state / "locks.json")
