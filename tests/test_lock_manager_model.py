@@ -97,7 +97,7 @@ def test_model_tables_agree_with_resources_module() -> None:
 class MHold:
     __slots__ = ("mode", "priority", "token")
 
-    def __init__(self, mode: str, priority: str, token: int) -> None:
+    def __init__(self, mode: str, priority: str, token: int | None) -> None:
         self.mode, self.priority, self.token = mode, priority, token
 
 
@@ -124,7 +124,6 @@ class Model:
     def __init__(self) -> None:
         self.holders: dict[tuple[str, str], MHold] = {}
         self.queue: list[MWait] = []
-        self.next_token = 1
         self.seq = 0
         # the manager's notes (reason, at) for the owners, cleared when they acquire again
         self.lost: dict[tuple[str, str], str] = {}
@@ -157,8 +156,9 @@ class Model:
             if ahead or self.blocking_holders(w.agent, w.mode, w.resource):
                 still.append(w)
                 continue
-            self.holders[w.key] = MHold(w.mode, w.priority, self.next_token)
-            self.next_token += 1
+            # the token is learnt from the table (LockManagerMachine.learn): tokens follow the
+            # clock, so the model checks only that they are unique and only grow
+            self.holders[w.key] = MHold(w.mode, w.priority, None)
             self.queue.remove(w)
             granted.append(w.key)
         if granted and len(self.holders) > 1:
@@ -259,10 +259,9 @@ class LockManagerMachine(RuleBasedStateMachine):
         self.db = sqlite3.connect(os.path.join(self.root, ".flockguard", "state", "locks.db"))
         self.snapshot_path = os.path.join(self.root, ".flockguard", "state", "locks.json")
         self.model = Model()
-        # a new table's tokens start above any a lost table gave out: from the clock
+        # tokens start above any a lost table gave out: from the clock
         (seed,) = self.db.execute("SELECT value FROM meta WHERE key = 'next_token'").fetchone()
         assert seed >= int((time.time() - 60) * 1e6), seed
-        self.model.next_token = seed
         self.tokens: dict[int, tuple[str, str, str]] = {}  # every grant seen, by token
 
     def teardown(self) -> None:
@@ -282,6 +281,19 @@ class LockManagerMachine(RuleBasedStateMachine):
     def after_change(self) -> None:
         """Model side of a change that runs the scheduler once."""
         self.model.settle(self.real_refused())
+        self.learn()
+
+    def learn(self) -> None:
+        """Tokens of the model's new grants, from the table; known ones must not have changed."""
+        real = {
+            (r, a): token
+            for r, a, token in self.db.execute("SELECT resource, agent, token FROM holders")
+        }
+        for key, held in self.model.holders.items():
+            assert key in real, (key, "granted in the model, not in the table")
+            if held.token is None:
+                held.token = real[key]
+            assert held.token == real[key], (key, held.token, real[key])
 
     # ---- rules -----------------------------------------------------------------------------------
 
@@ -327,6 +339,7 @@ class LockManagerMachine(RuleBasedStateMachine):
             model.seq += 1
             model.queue.append(MWait(model.seq, resource, agent, mode, priority))
         refusals = model.settle(real_refused)
+        self.learn()
         held = model.holders.get(key)
         if held is not None and covers(held.mode, mode):
             assert grant.granted, (grant, "the model granted it")
@@ -339,6 +352,7 @@ class LockManagerMachine(RuleBasedStateMachine):
         # the answer describes the table as status() shows it next, and status() applies what
         # a scheduler run would change (a request freed by the withdrawal is granted)
         model.grant_pass()
+        self.learn()
         queue = model.order()
         position = next((i for i, w in enumerate(queue, 1) if w.key == key), 0)
         blocking = {
@@ -464,6 +478,7 @@ class LockManagerMachine(RuleBasedStateMachine):
             assert self.seen_document(self.read_snapshot()) == self.expected_document()
         document = self.managers["A"].status()
         self.model.grant_pass()  # status() applies what a scheduler run would (a freed grant)
+        self.learn()
         assert self.seen_document(document) == self.expected_document()
         if os.path.exists(self.snapshot_path):  # published after each change, in order
             snapshot = self.read_snapshot()
@@ -804,4 +819,4 @@ def test_reacquiring_an_expired_lease_queues_behind_earlier_waiters(manager: Any
     again = m.acquire("src/a.py", WRITE, "A", ttl=0.2)
     holders = [(h["agent"], h["token"]) for h in m.status()["holders"]]
     assert not again.granted, (again, holders)
-    assert holders == [("B", first.token + 1)]
+    assert [agent for agent, _ in holders] == ["B"] and holders[0][1] > first.token

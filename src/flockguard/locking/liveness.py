@@ -161,14 +161,16 @@ def wake(handle: str, state_dir: str) -> bool:
 
 
 def _poke(path: str, data: bytes) -> bool | None:
-    """Open the fifo for writing without blocking: False when no reader (dead or gone)."""
+    """Open the fifo for writing without blocking: False when nobody has it open for reading
+    (its process died), or it is gone and so is the process named in it."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW)
     except OSError as exc:
-        if exc.errno in (errno.ENXIO, errno.ENOENT):
-            if exc.errno == errno.ENXIO:
-                _forget(path)
+        if exc.errno == errno.ENXIO:
+            _forget(path)
             return False
+        if exc.errno == errno.ENOENT:  # removed by hand: the process may live on
+            return _named_alive(os.path.basename(path))
         return None  # cannot tell (permissions, not a fifo): assume alive
     try:
         if data:
@@ -178,6 +180,17 @@ def _poke(path: str, data: bytes) -> bool | None:
     finally:
         os.close(fd)
     return True
+
+
+def _named_alive(name: str) -> bool | None:
+    """For a presence fifo that is gone: is the process its name records still there? (False
+    for a name without a pid namespace; None when the pid is another namespace's.)"""
+    parts = name.split("-")
+    if len(parts) != 3 or not parts[0].isdigit():
+        return False
+    if parts[1] != pid_namespace():
+        return None
+    return _exists(int(parts[0])) or False
 
 
 def _forget(path: str) -> None:
@@ -195,7 +208,9 @@ class Presence:
     def __init__(self, state_dir: str) -> None:
         directory = os.path.join(state_dir, LIVE_DIR)
         os.makedirs(directory, exist_ok=True)
-        name = f"{os.getpid()}-{time.time_ns():x}.fifo"
+        # pid and pid namespace in the name: if the fifo is removed, the process can still be
+        # asked after
+        name = f"{os.getpid()}-{pid_namespace()}-{time.time_ns():x}.fifo"
         self.path = os.path.join(directory, name)
         # made under a temporary name and opened before it is named: a sweep must never find
         # it without a reader and take it for a dead one

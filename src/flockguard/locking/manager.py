@@ -447,16 +447,29 @@ class Manager:
             if refused:
                 return self._not_granted(resource, mode, agent, refused)
             if not queued and time.monotonic() < deadline:
-                # taken out of the queue (a lapse while descheduled, a clock step): ask again
+                # taken out of the queue (a lapse while descheduled, a clock step): ask again,
+                # once; a request dropped again at once has an owner the table finds dead
                 holding = ask_again()
                 if holding is not None:
                     return self._granted(holding, agent)
+                holding, queued, refused = self.backend.peek(resource, agent)
+                if holding is not None and _covers(holding.mode, mode):
+                    return self._granted(holding, agent)
+                if not queued:
+                    return self._not_granted(
+                        resource, mode, agent,
+                        refused or "the request was dropped: its owner is not alive",
+                    )  # fmt: skip
                 continue
             if not woken and time.monotonic() >= look:
                 look = self._look()
-        # past the deadline the request has lapsed (no grant can come after it): a last look
-        while time.time() <= lapse and time.monotonic() < deadline + 0.05:
-            presence.wait(max(lapse - time.time(), 0.0) + 0.0005)
+        # past the deadline a plain request has lapsed (no grant can come after it): a last
+        # look once the table's clock agrees; a kept request stays queued, so no wait for it
+        while not keep_queued and time.time() <= lapse:
+            left = deadline + 0.05 - time.monotonic()
+            if left <= 0:
+                break
+            presence.wait(min(max(lapse - time.time(), 0.0) + 0.0005, left))
         holding, _queued, refused = self.backend.peek(resource, agent)
         if holding is not None and _covers(holding.mode, mode):
             return self._granted(holding, agent)

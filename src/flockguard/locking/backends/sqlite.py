@@ -325,18 +325,19 @@ class SQLiteBackend:
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             meta = self._meta(db)
             known = meta.get("generation")
-            clock = _clock_token()
+            # tokens above any handed out before, whatever was lost or restored: the clock
             high = max(meta.get("next_token", 1), record.next_token if record else 1)
+            high = max(high, _clock_token())
             if known is None and not (existed and had_tables) and record is not None:
                 self._lose(db, "the lock table was deleted", include_table=False)
-                high = max(high, clock)
                 known = None
             elif known is not None and record is not None and _replaced(record, known, meta):
                 self._lose(db, "the lock table was replaced by another file", include_table=True)
-                high = max(high, clock)
                 known = None
-            elif known is None and not had_tables:
-                high = max(high, clock)  # a new table: tokens above any a lost one gave out
+            elif known is not None and record is None:
+                # the record is gone (or was restored away): a new generation, so that no
+                # snapshot of the old one counts as current
+                known = None
             self.generation = known if known is not None else _new_generation()
             version = meta.get("version", 0) + (1 if self.reset else 0)
             for key, value in (
@@ -475,6 +476,9 @@ class SQLiteBackend:
             state = self._load(db)
             if state.version + 1 < self.recorded:  # an older copy of this table, restored
                 raise _GoneBack
+            # never below the clock (in microseconds): a table restored with its record, or
+            # any other loss, cannot hand out a token again
+            state.next_token = max(state.next_token, _clock_token())
             before = generation.Record(self.generation, state.version, state.next_token)
             before_holders = {(h.resource, h.agent): h for h in state.holders}
             before_waiters = {w.id: w for w in state.waiters}
