@@ -57,15 +57,22 @@ def read_fd(fd: int) -> Record | None:
 def read(path: str) -> Record | None:
     """The record at ``path``; None when there is none (or it is unreadable)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW)
     except OSError:
         return None
     try:
-        return read_fd(fd)
+        return read_fd(fd) if regular(fd) else None
     except OSError:
         return None
     finally:
         os.close(fd)
+
+
+def regular(fd: int) -> bool:
+    """Whether ``fd`` is a regular file (a fifo or a device in its place must not hang us)."""
+    import stat
+
+    return stat.S_ISREG(os.fstat(fd).st_mode)
 
 
 def write_fd(fd: int, record: Record) -> None:

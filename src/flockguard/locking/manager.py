@@ -34,6 +34,7 @@ PROMOTE_AFTER = 30.0
 STATE_DIR = os.path.join(".flockguard", "state")
 CHECK_EVERY = 0.5  # a waiter's look at what only time changes: expiry, aging, a dead holder
 TXN_TIMEOUT = 10.0  # the longest a change waits for the table's mutex
+FOREVER = 365 * 86400.0  # seconds: no lease or wait is longer
 
 
 class LeaseLost(FlockguardError):
@@ -230,7 +231,7 @@ class Manager:
             sweep=sweep,
         )
 
-    def _settle(self, state: State, *, sweep: bool = False) -> None:
+    def _settle(self, state: State, *, sweep: bool = False) -> Step:
         """Run the scheduler on ``state`` in place; remember whom to wake."""
         wakes = {(w.resource, w.agent): w.wake for w in state.waiters}
         result = self._run(state, sweep=sweep)
@@ -247,6 +248,7 @@ class Manager:
             *((wakes.get((h.resource, h.agent), ""), h) for h in result.granted),
             *((w.wake, None) for w, _ in result.refused),
         ]
+        return result
 
     def _change(
         self,
@@ -255,15 +257,19 @@ class Manager:
         *,
         sweep: bool = False,
         timeout: float = TXN_TIMEOUT,
+        if_changed: bool = False,
     ) -> Any:
         """Apply ``change``, run the scheduler, commit, publish; then wake whom it granted or
         refused. Returns what ``change`` returned, or what ``after`` says of the settled state
-        (``after`` may still edit it: its edits are stored too)."""
+        (``after`` may still edit it: its edits are stored too). ``if_changed``: a scheduler run
+        only (``change`` edits nothing) that writes nothing when it finds nothing to do — many
+        waiters that look at one expiry should not each commit it."""
         committed: list[State] = []
 
         def run(state: State) -> Any:
             result = change(state)
-            self._settle(state, sweep=sweep)
+            settled = self._settle(state, sweep=sweep)
+            state.noop = if_changed and not settled.changed
             return after(state) if after is not None else result
 
         result = self.backend.transaction(run, timeout=timeout, committed=committed.append)
@@ -310,7 +316,9 @@ class Manager:
                 shown = snapshot.version(self.state_dir, state.generation)
                 if latest is None or latest.version < self._recorded(state.generation):
                     latest = self.backend.read()  # newer changes committed since ours
-                if latest.generation == state.generation and latest.version > shown:
+                # != rather than >: a snapshot claiming a version the table never reached (forged,
+                # or left by a lost table) is replaced, not trusted
+                if latest.generation == state.generation and latest.version != shown:
                     document = self._document(latest.holders, latest.waiters, latest.now)
                     document["generation"] = latest.generation
                     document["version"] = latest.version
@@ -318,7 +326,7 @@ class Manager:
                         snapshot.publish(self.state_dir, document)
                     except OSError:
                         return  # a full disk: readers see from the record that it is behind
-                published = max(shown, latest.version)
+                published = latest.version
             finally:
                 self._publisher().release()
             # after letting go: a committer that found the lock busy relies on this look
@@ -352,7 +360,8 @@ class Manager:
         ``ttl``, or while its owner lives) and is granted on reaching the head.
         """
         resource, ttl = self._check(resource, mode, agent, priority, ttl)
-        wait = max(wait, 0.0)
+        if not 0 <= wait < FOREVER:  # also false for nan
+            raise FlockguardError("lock-wait-invalid", f"wait {wait:g} must be 0 or more seconds")
         started = time.monotonic()
         try:
             presence = self.presence() if owner is None or wait > 0 else None
@@ -497,7 +506,7 @@ class Manager:
         """
         state = self.backend.read()
         if self._run(state).changed:
-            self._change(lambda state: None)
+            self._change(lambda state: None, if_changed=True)
             state = self.backend.read()
         upcoming = [h.expires for h in state.holders if h.expires > state.now]
         delay = min([CHECK_EVERY, *(at - state.now for at in upcoming)])
@@ -574,6 +583,10 @@ class Manager:
     def renew(self, resource: str, agent: str, ttl: float | None = None) -> Grant:
         """Extend the lease; raises LeaseLost when it expired, was broken, or was never held."""
         resource = resources.normalize(resource)
+        if ttl is not None and not 0 < ttl < FOREVER:
+            raise FlockguardError(
+                "lock-ttl-invalid", f"ttl {ttl:g} must be a positive number of seconds, < 1 year"
+            )
 
         def extend(state: State) -> Holding | None:
             for index, held in enumerate(state.holders):
@@ -641,19 +654,18 @@ class Manager:
         """Run the scheduler once and publish the table (after a repair, say)."""
         self._change(lambda state: None, sweep=True)
 
-    def reap(self) -> int:
+    def reap(self, *, timeout: float = TXN_TIMEOUT) -> int:
         """Take away every lock and request whose owner died or whose time ran out; commits only
         when there is something to take (a dry run decides)."""
         state = self.backend.read()
-        found = self._run(state, sweep=True)
-        if not (found.reaped or found.orphaned or found.dropped or found.granted):
+        if not self._run(state, sweep=True).changed:
             return 0
         counted: list[int] = []
 
         def count(state: State) -> None:
             counted.append(len(state.lost))
 
-        self._change(lambda state: None, after=count, sweep=True)
+        self._change(lambda state: None, after=count, sweep=True, timeout=timeout, if_changed=True)
         return counted[0] if counted else 0
 
     def status(self) -> dict[str, Any]:
@@ -664,9 +676,17 @@ class Manager:
         state = self.backend.read()
         settled = self._run(state, sweep=True)
         if settled.changed and not self.backend.readonly:
-            self._change(lambda state: None, sweep=True)
+            try:
+                self._change(lambda state: None, sweep=True, timeout=1.0, if_changed=True)
+            except FlockguardError as exc:
+                if exc.reference != "lock-table-busy":
+                    raise
+                return self._view(state, settled)  # a stuck writer: show what would be
             state = self.backend.read()
             settled = self._run(state, sweep=True)
+        return self._view(state, settled)
+
+    def _view(self, state: State, settled: Step) -> dict[str, Any]:
         document = self._document(settled.holders, settled.waiting, state.now)
         document["generation"] = state.generation
         document["version"] = state.version
@@ -691,8 +711,17 @@ class Manager:
                 "lock-agent-missing", "no agent id", "pass --agent or set FLOCKGUARD_AGENT"
             )
         ttl = self.default_ttl if ttl is None else ttl
-        if ttl <= 0:
-            raise FlockguardError("lock-ttl-invalid", f"ttl {ttl:g} must be positive seconds")
+        if not 0 < ttl < FOREVER:  # also false for nan; inf would never end
+            raise FlockguardError(
+                "lock-ttl-invalid", f"ttl {ttl:g} must be a positive number of seconds, < 1 year"
+            )
+        for what, text in (("resource", resource), ("agent", agent)):
+            try:
+                text.encode()
+            except UnicodeEncodeError as exc:
+                raise FlockguardError(
+                    f"lock-{what}-invalid", f"{what} {text!r} is not valid UTF-8"
+                ) from exc
         try:
             return resources.normalize(resource), ttl
         except ValueError as exc:

@@ -6,12 +6,14 @@ every backend decides alike.
 
 from __future__ import annotations
 
+from itertools import chain
+
 from flockguard.locking.resources import GLOB_CHARS, PRIORITIES, compatible, rank
 from flockguard.model import Value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from typing import Any
 
 
@@ -124,18 +126,18 @@ class _ByResource:
         if bucket is not None:
             bucket[:] = [other for other in bucket if other is not item]
 
-    def conflicting(self, request: Waiting) -> list[Any]:
-        """Entries of other agents whose locks cannot coexist with ``request``."""
+    def conflicting(self, request: Waiting) -> Iterator[Any]:
+        """Entries of other agents whose locks cannot coexist with ``request``, in the order
+        they were added (a caller that needs only the first live one stops there)."""
         if _plain(request.resource):
-            candidates = [*self.plain.get(request.resource, ()), *self.broad]
+            candidates = chain(self.plain.get(request.resource, ()), self.broad)
         else:
-            candidates = [*self.broad, *(i for bucket in self.plain.values() for i in bucket)]
-        return [
-            item
-            for item in candidates
-            if item.agent != request.agent
-            and not compatible(item.mode, item.resource, request.mode, request.resource)
-        ]
+            candidates = chain(self.broad, *self.plain.values())
+        for item in candidates:  # not copied: callers change the index only after a look
+            if item.agent != request.agent and not compatible(
+                item.mode, item.resource, request.mode, request.resource
+            ):
+                yield item
 
 
 def blockers(request: Waiting, holders: list[Holding]) -> list[Holding]:
@@ -263,24 +265,29 @@ def _grant(
     for request in queue:
         # the dead are asked after only where they stand in the way: holders in the way of a
         # request, and earlier requests in the way of one nothing else holds up
-        standing = []
+        standing = False
+        dead_holders = []
         for holding in held.conflicting(request):
             if lives(holding.owner):
-                standing.append(holding)
+                standing = True
             else:  # nobody behind it any more: it goes
-                held.remove(holding)
-                gone.add(id(holding))
-                orphaned.append(holding)
-        ahead = []
-        for waiting in queued.conflicting(request):
-            if standing:
-                ahead.append(waiting)  # it waits either way: no need to ask
-            elif lives(waiting.owner):
-                ahead.append(waiting)
-            else:
-                queued.remove(waiting)
-                gone.add(id(waiting))
-                dropped.append(waiting)
+                dead_holders.append(holding)
+        for holding in dead_holders:
+            held.remove(holding)
+            gone.add(id(holding))
+            orphaned.append(holding)
+        ahead = False
+        dead_waiters = []
+        if not standing:  # held up by a holder, it waits either way: no need to look further
+            for waiting in queued.conflicting(request):
+                if lives(waiting.owner):
+                    ahead = True  # one live request before it is enough
+                    break
+                dead_waiters.append(waiting)
+        for waiting in dead_waiters:
+            queued.remove(waiting)
+            gone.add(id(waiting))
+            dropped.append(waiting)
         if standing or ahead:
             still.append(request)
             queued.add(request)

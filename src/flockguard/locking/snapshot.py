@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 NAME = "locks.json"
 PREFIX = ".locks.json."
 LINK = NAME + ".link"
+MAX_SIZE = 16 << 20  # a table of thousands of locks is a few MB; more is not ours
 
 
 def publish(state_dir: str, document: dict[str, Any]) -> None:
@@ -98,10 +100,28 @@ def version(state_dir: str, generation: int) -> int:
 
 
 def load(state_dir: str) -> dict[str, Any] | None:
-    """The published snapshot; None when there is none or it cannot be read as one."""
+    """The published snapshot; None when there is none or it cannot be one of ours (a link out
+    of the state directory, a fifo, a file too big): the caller then asks the table."""
     try:
-        with open(os.path.join(state_dir, NAME), "rb") as handle:
-            document = json.loads(handle.read())
-    except (OSError, ValueError):
+        name = os.readlink(os.path.join(state_dir, NAME))
+    except OSError:
         return None
+    if "/" in name or not name.startswith(PREFIX):
+        return None
+    try:
+        fd = os.open(
+            os.path.join(state_dir, name),
+            os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW,
+        )
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SIZE:
+            return None
+        document = json.loads(os.read(fd, st.st_size + 1))
+    except (OSError, ValueError, RecursionError):
+        return None
+    finally:
+        os.close(fd)
     return document if isinstance(document, dict) else None

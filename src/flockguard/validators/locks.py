@@ -66,7 +66,7 @@ def table(root: str) -> dict[str, Any]:
             found is not None
             and found.get("generation") == record.generation
             and isinstance(found.get("version"), int)
-            and found["version"] >= record.version
+            and found["version"] == record.version  # behind: in flight; ahead: not ours
         ):
             _TABLES[root] = found
             return found
@@ -134,7 +134,7 @@ def _reap(root: str) -> None:
 
     try:
         with open_manager(root) as manager:
-            manager.reap()
+            manager.reap(timeout=1.0)  # a stuck table: the dead holder is left out here anyway
     except FlockguardError:
         pass  # the dead holder is ignored here either way; the next writer reaps it
     forget(root)

@@ -93,6 +93,7 @@ class State:
         self.new_waiters: list[Waiting] = []
         self.result: Any = None  # what the change returned
         self.wakes: list[tuple[str, Holding | None]] = []  # presences to wake after the commit
+        self.noop = False  # nothing changed: roll back instead of committing
 
 
 def _full(directory: str) -> bool:
@@ -110,6 +111,12 @@ def failure(exc: BaseException, path: str) -> FlockguardError:
     number = getattr(exc, "errno", None)
     if not isinstance(exc, LockTimeout) and number != errno.ENOSPC and _full(os.path.dirname(path)):
         number = errno.ENOSPC  # SQLite says "unable to open" or "disk I/O error" for a full disk
+    if number == errno.EISDIR:
+        return FlockguardError(
+            "lock-table-unusable",
+            f"{path}: a directory stands where the lock table's file belongs",
+            f"remove it (rm -r {path}); the next lock command recreates the table",
+        )
     if isinstance(exc, LockTimeout):
         return FlockguardError(
             "lock-table-busy",
@@ -120,7 +127,7 @@ def failure(exc: BaseException, path: str) -> FlockguardError:
         return FlockguardError(
             "lock-table-disk-full",
             f"{path}: the disk is full, the lock table cannot record the change ({text})",
-            f"free space on the file system of {os.path.dirname(path)}; nothing was granted",
+            f"free space on the file system of {os.path.dirname(path)}; the table did not change",
         )
     if (
         number in (errno.EACCES, errno.EPERM, errno.EROFS)
@@ -220,7 +227,20 @@ class SQLiteBackend:
         except sqlite3.OperationalError as exc:
             if "unable to open" not in str(exc) and "readonly" not in str(exc):
                 raise failure(exc, self.path) from exc
-            # a read-only directory without the WAL index: read the file as it stands
+            # a read-only directory without the WAL index: the file as it stands is the table
+            # only when no WAL holds changes not yet written into it
+            try:
+                pending = os.path.getsize(self.path + "-wal") > 0
+            except OSError:
+                pending = False
+            if pending:
+                raise FlockguardError(
+                    "lock-table-unreadable",
+                    f"{self.path}: recent changes sit in {DB}-wal, which cannot be read without "
+                    f"writing {DB}-shm here ({exc})",
+                    f"make {self.state_dir} writable by this user, or run any `flockguard lock` "
+                    "command as a user who can write it",
+                ) from exc
             self.db = _connect(_uri(self.path, mode="ro", immutable="1"), readonly=True)
         except sqlite3.DatabaseError as exc:
             raise failure(exc, self.path) from exc
@@ -233,7 +253,15 @@ class SQLiteBackend:
         try:
             os.makedirs(self.state_dir, exist_ok=True)
             self.mutex = Mutex(self.gen_path)
+            if not generation.regular(self.mutex.fd):
+                self.close()
+                raise FlockguardError(
+                    "lock-table-unusable",
+                    f"{self.gen_path} is not a regular file",
+                    f"remove it (rm {self.gen_path}); the next lock command recreates it",
+                )
         except OSError as exc:
+            self.close()
             raise failure(exc, self.gen_path) from exc
         if self._open_quickly():
             return
@@ -437,6 +465,8 @@ class SQLiteBackend:
         if self.readonly:
             raise FlockguardError("lock-table-read-only", f"{self.path}: opened read-only")
         for _attempt in range(3):
+            if self.mutex is None or self.db is None:  # an earlier reopen failed: try again
+                self._open(timeout)
             mutex = self.mutex
             assert mutex is not None
             try:
@@ -449,7 +479,7 @@ class SQLiteBackend:
                 same = self._same_table()
                 if same:
                     state = self._commit(change)
-                    if committed is not None:
+                    if committed is not None and not state.noop:
                         committed(state)
                     return state.result  # type: ignore[no-any-return]
             except _GoneBack:
@@ -483,6 +513,10 @@ class SQLiteBackend:
             before_holders = {(h.resource, h.agent): h for h in state.holders}
             before_waiters = {w.id: w for w in state.waiters}
             result = change(state)
+            if state.noop:
+                db.execute("ROLLBACK")
+                state.result = result
+                return state
             self._store(state, before_holders, before_waiters)
             state.version += 1
             db.execute(
