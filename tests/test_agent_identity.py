@@ -440,8 +440,9 @@ def test_a_subagent_is_its_own_agent_under_its_session(repo: pathlib.Path) -> No
 # ---- Kiro: no session id, so the host process tells agents apart -----------------------------
 
 PARENT = """\
-import json, subprocess, sys
+import json, subprocess, sys, time
 hook = sys.argv[1]
+time.sleep(0.5)  # a host is up a while before its first hook (a quicker one looks like a wrapper)
 for path in sys.stdin:
     proc = subprocess.run(["sh", "-c", '"$0" kiro < "$1"', hook, path.strip()],
                           capture_output=True, text=True, check=False)

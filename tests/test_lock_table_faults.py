@@ -425,6 +425,7 @@ def test_snapshot_files_killed_writers_leave_are_cleaned_up(repo: pathlib.Path) 
 HOST = r"""
 import json, os, subprocess, sys, time
 hook, flockguard, repo, session, path = sys.argv[1:6]
+time.sleep(0.5)  # a host is up a while before its first hook (a quicker one looks like a wrapper)
 def call(payload):
     # as hosts do: the hook command through a shell
     return subprocess.run(["sh", "-c", f"'{hook}' claude-code"], input=json.dumps(payload),
@@ -531,3 +532,67 @@ def test_the_generation_record_only_moves_forward(repo: pathlib.Path) -> None:
     assert first is not None and second is not None
     assert second.generation == first.generation and second.version == first.version + 1
     assert second.next_token >= first.next_token
+
+
+def test_a_hook_run_through_a_wrapper_script_still_ties_its_lease_to_the_host(
+    repo: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    """A wrapper that does not `exec` the hook is a process of its own; it exits with the hook,
+    and a lease tied to it died at once (so the next agent's edit went through)."""
+    wrapper = tmp_path / "fg-hook"
+    wrapper.write_text(f"#!/bin/sh\n{installed('flockguard-hook')} claude-code\n")
+    wrapper.chmod(0o755)
+
+    def edit(session: str) -> dict[str, Any]:
+        payload = claude(repo, "Write", session=session, file_path=str(repo / "x.py"), content="")
+        proc = subprocess.run(
+            [str(wrapper)], input=json.dumps(payload), capture_output=True, text=True, cwd=repo
+        )
+        document: dict[str, Any] = json.loads(proc.stdout)
+        return document
+
+    assert edit("first") == {}
+    assert held(repo) == [("x.py", "claude-code:first")]
+    second = edit("second")
+    assert second["hookSpecificOutput"]["permissionDecision"] == "deny", second
+    assert "claude-code:first" in second["hookSpecificOutput"]["permissionDecisionReason"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "rm -rf src",
+        "rm -r src/sub",
+        "mv src elsewhere",
+        "git checkout -- src",
+        "find src -name '*.py' -delete",
+        "rsync -a --delete /tmp/ src/",
+    ],
+)
+def test_a_directory_operation_over_another_agents_file_is_refused(
+    repo: pathlib.Path, command: str
+) -> None:
+    (repo / "src" / "sub").mkdir(parents=True)
+    (repo / "src" / "sub" / "a.py").write_text("x\n")
+    assert lock(repo, "acquire", "src/sub/a.py", "--mode", "write", agent="codex:A").returncode == 0
+    refused = run_hook(repo, claude(repo, "Bash", session="other", command=command))
+    assert refused.decision == "deny" and "FG701" in refused.reason, (command, refused.json)
+    assert "codex:A" in refused.reason
+
+
+def test_fifos_in_place_of_the_state_files_never_hang_anyone(repo: pathlib.Path) -> None:
+    assert lock(repo, "acquire", "a.py", "--mode", "write", agent="codex:A").returncode == 0
+    state = repo / STATE
+    for name in ("locks.json", "locks.gen"):
+        (state / name).unlink()
+        os.mkfifo(state / name)
+    started = time.monotonic()
+    refused = write(repo, "a.py", "session-B")  # the table itself still says who holds it
+    assert refused.decision == "deny" and "codex:A" in refused.reason, refused.json
+    other = write(repo, "b.py", "session-B")  # no lease can be taken: said, not hung
+    assert other.decision == "deny" and "FG904" in other.reason and "locks.gen" in other.reason
+    acquire = lock(repo, "acquire", "b.py", "--mode", "write", agent="codex:A")
+    assert acquire.returncode == 1 and "not a regular file" in acquire.stderr, acquire.stderr
+    doctor = run_fg("doctor", cwd=repo, check=False)
+    assert doctor.returncode == 1 and "locks.gen is not a regular file" in doctor.stdout
+    assert time.monotonic() - started < 20

@@ -105,6 +105,28 @@ def lock_table(root: str) -> list[Check]:
     from flockguard.locking.backends.sqlite import DB, SQLiteBackend, problems
 
     directory = os.path.join(root, STATE_DIR)
+    odd = _odd_files(directory)
+    notes = []
+    if "locks.json" in " ".join(odd):
+        odd = [o for o in odd if not o.startswith("locks.json")]
+        notes.append(
+            Check(
+                "lock snapshot",
+                True,
+                "locks.json is not a link to one of its snapshot files: the hook reads the table "
+                "itself (slower) until the next lock change publishes it again",
+            )
+        )
+    if odd:
+        return [
+            *notes,
+            Check(
+                "lock table",
+                False,
+                "; ".join(odd),
+                f"remove what is named (in {STATE_DIR}); the next lock command recreates it",
+            ),
+        ]
     record = generation.read(os.path.join(directory, generation.FILE))
     if not os.path.exists(os.path.join(directory, DB)):
         if record is None:
@@ -129,7 +151,7 @@ def lock_table(root: str) -> list[Check]:
                 "what was lost",
             )
         ]
-    checks = [Check("lock table", True, f"{DB} passes SQLite's integrity check")]
+    checks = [*notes, Check("lock table", True, f"{DB} passes SQLite's integrity check")]
     try:
         backend = SQLiteBackend(directory, readonly=True)
     except FlockguardError as exc:
@@ -162,6 +184,34 @@ def lock_table(root: str) -> list[Check]:
     if dead:
         checks.append(Check("presences", True, f"removed {dead} fifo(s) left by killed processes"))
     return checks
+
+
+def _odd_files(directory: str) -> list[str]:
+    """State files that are not what they should be (each would stop or mislead the locks)."""
+    import stat
+
+    found = []
+    for name in ("locks.gen", "locks.db"):
+        try:
+            mode = os.lstat(os.path.join(directory, name)).st_mode
+        except OSError:
+            continue
+        if not stat.S_ISREG(mode):
+            found.append(f"{name} is not a regular file")
+    link = os.path.join(directory, "locks.json")
+    if os.path.lexists(link):
+        try:
+            target = os.readlink(link)
+        except OSError:
+            target = ""
+        where = os.path.join(directory, target)
+        if (
+            "/" in target
+            or not target.startswith(".locks.json.")
+            or not (os.path.isfile(where) and not os.path.islink(where))
+        ):
+            found.append("locks.json is not a link to one of its snapshot files")
+    return found
 
 
 def checks(root: str) -> list[Check]:

@@ -33,6 +33,9 @@ PASS_THROUGH = frozenset(
     }
 )  # fmt: skip
 _CACHE: dict[str, str] = {}
+# Ancestors started less than this before the hook were started for it (a wrapper, a subshell);
+# hosts start well before their hooks run (clock ticks: 100 a second on Linux)
+LAUNCH_TICKS = os.sysconf("SC_CLK_TCK") // 4 if hasattr(os, "sysconf") else 25
 
 
 def _read(path: str) -> str:
@@ -77,10 +80,13 @@ def process(pid: int) -> tuple[str, int, int, str] | None:
 def host_pid() -> int:
     """The agent's host process: the nearest ancestor that is not a shell or a wrapper.
 
-    Hosts run hooks as ``host → [sh -c] → flockguard-hook`` and shell commands as
-    ``host → bash → flockguard``. 0 when there is no such ancestor below init (a reaped
-    orphan, no /proc): then nothing ties the locks to a process.
+    Hosts run hooks as ``host → [sh -c] → [a wrapper script] → flockguard-hook`` and shell
+    commands as ``host → bash → flockguard``. An ancestor started within a quarter second before
+    this process counts as part of its launch, whatever it is called. 0 when there is no such
+    ancestor below init (a reaped orphan, no /proc): then nothing ties the locks to a process.
     """
+    mine = process(os.getpid())
+    launched = mine[2] if mine else 0
     pid = os.getppid()
     for _ in range(32):
         if pid <= 1:
@@ -88,8 +94,10 @@ def host_pid() -> int:
         found = process(pid)
         if found is None:
             return 0
-        name, parent, _start, _state = found
-        if name not in PASS_THROUGH:
+        name, parent, start, _state = found
+        # a wrapper script or shim started for this one call is no host, whatever its name:
+        # it exits with the hook, and locks tied to it would die at once
+        if name not in PASS_THROUGH and launched - start > LAUNCH_TICKS:
             return pid
         pid = parent
     return 0

@@ -636,7 +636,9 @@ class Manager:
         return int(self._change(end))
 
     def session_owner(self, agent: str) -> str:
-        return self.backend.session_owner(agent)
+        """The recorded owner of ``agent``'s session while it lives ("" when none or dead)."""
+        owner = self.backend.session_owner(agent)
+        return owner if owner and liveness.alive(owner, self.state_dir) else ""
 
     def break_lock(self, resource: str, *, by: str = "a person") -> list[dict[str, Any]]:
         """Take every lock on ``resource`` away (its holders are told on renew)."""

@@ -171,6 +171,8 @@ def check(action: Action, ctx: Context) -> Iterator[Finding]:
     me = action.agent
     for target in writing:
         path = target.names[-1] if len(target.names) > 1 else target.names[0]
+        if target.is_dir:  # removing, moving or reverting a directory touches what is in it
+            path = "./" if path in (".", "") else path.rstrip("/") + "/"
         others = _holding(root, document, path, GUARDING, now, me)
         if others:
             yield _refusal(target, others[0], now)
