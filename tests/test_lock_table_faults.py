@@ -546,7 +546,12 @@ def test_a_hook_run_through_a_wrapper_script_still_ties_its_lease_to_the_host(
     def edit(session: str) -> dict[str, Any]:
         payload = claude(repo, "Write", session=session, file_path=str(repo / "x.py"), content="")
         proc = subprocess.run(
-            [str(wrapper)], input=json.dumps(payload), capture_output=True, text=True, cwd=repo
+            [str(wrapper)],
+            input=json.dumps(payload),
+            capture_output=True,
+            text=True,
+            cwd=repo,
+            check=False,
         )
         document: dict[str, Any] = json.loads(proc.stdout)
         return document
