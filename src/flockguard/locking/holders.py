@@ -30,10 +30,23 @@ class Holder(Value):
 
     def describe(self) -> str:
         who = f"pid {self.pid}" + (f" (agent {self.agent})" if self.agent else "")
+        if _stopped(self.pid):
+            who += ", stopped (SIGSTOP or a debugger): it keeps the lock until it is continued,"
         if self.since:
             stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.since))
             who += f" since {stamp} ({time.time() - self.since:.1f}s ago)"
         return f"{who}, {self.mode}"
+
+
+def _stopped(pid: int) -> bool:
+    """Whether ``pid`` is stopped (state T or t in /proc): it will not let go by itself."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            text = handle.read()
+    except OSError:
+        return False
+    end = text.rfind(")")
+    return text[end + 2 : end + 3] in ("T", "t")
 
 
 def _entries() -> list[tuple[int, str, int, int, int, bool]]:

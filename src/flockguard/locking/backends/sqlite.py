@@ -300,7 +300,11 @@ class SQLiteBackend:
         is the table its generation record names. Anything else goes the long way."""
         assert self.mutex is not None
         record = generation.read_fd(self.mutex.fd)
-        if record is None or not os.path.exists(self.path):
+        try:
+            before = os.stat(self.path)
+        except OSError:
+            return False
+        if record is None:
             return False
         try:
             db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
@@ -322,6 +326,9 @@ class SQLiteBackend:
             db.close()
             return False
         st = os.stat(self.path)
+        if (st.st_dev, st.st_ino) != (before.st_dev, before.st_ino):  # replaced meanwhile
+            db.close()
+            return False
         self.db, self.generation, self.identity = (
             db,
             int(meta["generation"]),
