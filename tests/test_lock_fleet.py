@@ -397,3 +397,29 @@ def test_wait_is_kept_within_100_ms_while_the_table_is_busy(repo: pathlib.Path) 
         assert took < 2 + 1.5, f"`lock acquire --wait 2` took {took:.1f} s (process included)"
     finally:
         background.join(240)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["acquire", "a.py", "--mode", "write", "--ttl", "nan"], "lock-ttl-invalid"),
+        (["acquire", "a.py", "--mode", "write", "--ttl", "inf"], "lock-ttl-invalid"),
+        (["acquire", "a.py", "--mode", "write", "--wait", "inf"], "lock-wait-invalid"),
+        (["renew", "a.py", "--ttl", "-1"], "lock-ttl-invalid"),
+        (["acquire", "a\udcff.py", "--mode", "write"], "lock-resource-invalid"),
+        (["release", "--all", "--agent", "ag\udcffent"], "lock-agent-invalid"),
+    ],
+)
+def test_odd_arguments_are_named_not_crashed_on(
+    repo: pathlib.Path, args: list[str], says: str
+) -> None:
+    encoded = [os.fsencode(a) for a in args]  # as a shell passes bytes that are no UTF-8
+    proc = subprocess.run(
+        [os.fsencode(installed("flockguard")), b"lock", *encoded],
+        cwd=repo,
+        env={**os.environ, "FLOCKGUARD_AGENT": "codex:1"},
+        capture_output=True,
+        check=False,
+    )
+    err = proc.stderr.decode(errors="replace")
+    assert proc.returncode == 1 and says in err and "crashed" not in err, err

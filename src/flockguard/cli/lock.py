@@ -85,8 +85,13 @@ def resource_of(root: str, given: str) -> str:
 
 
 def run(**given: Any) -> int:
+    from flockguard.locking.manager import utf8
+
     action = given["action"]
     root = options.repo_root(given["repo"])
+    for what in ("agent", "resource"):
+        if given.get(what):
+            utf8(what, given[what])
     with manager_for(root) as manager:
         if action == "break":
             resource = resource_of(root, given["resource"])

@@ -150,6 +150,18 @@ class _TryLock:
         os.close(self.fd)
 
 
+def utf8(what: str, text: str) -> str:
+    """``text`` as given; a name with bytes that are no UTF-8 (from a mis-decoded argument)
+    cannot be stored and is refused by name."""
+    try:
+        text.encode()
+    except UnicodeEncodeError as exc:
+        raise FlockguardError(
+            f"lock-{what}-invalid", f"{what} {text!r} is not valid UTF-8"
+        ) from exc
+    return text
+
+
 def _covers(held: str, wanted: str) -> bool:
     """Whether holding ``held`` already gives what ``wanted`` asks for."""
     strength = {resources.READ: 0, resources.INTENT_WRITE: 1, resources.WRITE: 2}
@@ -361,7 +373,9 @@ class Manager:
         """
         resource, ttl = self._check(resource, mode, agent, priority, ttl)
         if not 0 <= wait < FOREVER:  # also false for nan
-            raise FlockguardError("lock-wait-invalid", f"wait {wait:g} must be 0 or more seconds")
+            raise FlockguardError(
+                "lock-wait-invalid", f"wait {wait:g} must be 0 or more seconds, < 1 year"
+            )
         started = time.monotonic()
         try:
             presence = self.presence() if owner is None or wait > 0 else None
@@ -637,7 +651,7 @@ class Manager:
 
     def session_owner(self, agent: str) -> str:
         """The recorded owner of ``agent``'s session while it lives ("" when none or dead)."""
-        owner = self.backend.session_owner(agent)
+        owner = self.backend.session_owner(utf8("agent", agent))
         return owner if owner and liveness.alive(owner, self.state_dir) else ""
 
     def break_lock(self, resource: str, *, by: str = "a person") -> list[dict[str, Any]]:
@@ -717,13 +731,8 @@ class Manager:
             raise FlockguardError(
                 "lock-ttl-invalid", f"ttl {ttl:g} must be a positive number of seconds, < 1 year"
             )
-        for what, text in (("resource", resource), ("agent", agent)):
-            try:
-                text.encode()
-            except UnicodeEncodeError as exc:
-                raise FlockguardError(
-                    f"lock-{what}-invalid", f"{what} {text!r} is not valid UTF-8"
-                ) from exc
+        utf8("resource", resource)
+        utf8("agent", agent)
         try:
             return resources.normalize(resource), ttl
         except ValueError as exc:
