@@ -229,9 +229,6 @@ class Manager:
 
     # ---- the scheduler, in a transaction ---------------------------------------------------------
 
-    def _alive(self, owner: str) -> bool:
-        return liveness.alive(owner, self.state_dir)
-
     def _run(self, state: State, *, sweep: bool = False) -> Step:
         return step(
             state.holders,
@@ -239,7 +236,7 @@ class Manager:
             now=state.now,
             next_token=state.next_token,
             promote_after=self.promote_after,
-            alive=self._alive,
+            alive=lambda owner: liveness.alive(owner, self.state_dir),
             sweep=sweep,
         )
 
@@ -436,7 +433,7 @@ class Manager:
             return self._granted(holding, agent)
         if wait == 0:
             return self._not_granted(
-                resource, mode, agent, self._refusal(resource, agent), kept=keep_queued
+                resource, mode, agent, self.backend.forget(resource, agent)[1], kept=keep_queued
             )
         assert presence is not None
         return self._wait(
@@ -537,9 +534,6 @@ class Manager:
             token=holding.token,
             expires_at=holding.expires,
         )
-
-    def _refusal(self, resource: str, agent: str) -> str:
-        return self.backend.forget(resource, agent)[1]
 
     def adopt(self, resource: str, agent: str, owner: str) -> bool:
         """Hand a lock this process holds to ``owner`` (the CLI, once it has told its caller:
