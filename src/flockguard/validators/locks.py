@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from flockguard.config import LockSettings
     from flockguard.engine import Context
+    from flockguard.locking.manager import Manager
     from flockguard.model import Action
     from flockguard.paths import Target
 
@@ -140,6 +141,16 @@ def _reap(root: str) -> None:
     forget(root)
 
 
+def _changing(root: str, settings: LockSettings) -> Manager:
+    """The lock manager, to change the table with (this process's view is dropped first)."""
+    from flockguard.locking.manager import open_manager
+
+    forget(root)
+    return open_manager(
+        root, promote_after=settings.promote_after, default_ttl=settings.default_ttl
+    )
+
+
 def _claimable(path: str) -> bool:
     """A plain path the lock table can store (no glob; no lone surrogate from a bad name)."""
     if any(char in path for char in "*?["):
@@ -237,13 +248,9 @@ def claim(
     if not due:
         return
     from flockguard.locking import liveness
-    from flockguard.locking.manager import open_manager
 
-    forget(root)
     try:
-        with open_manager(
-            root, promote_after=settings.promote_after, default_ttl=settings.default_ttl
-        ) as manager:
+        with _changing(root, settings) as manager:
             for path in due:
                 grant = manager.acquire(
                     path, "write", me, ttl=ttl, owner=liveness.host_handle(), session=True
@@ -306,13 +313,8 @@ def keep_alive(root: str, me: str, settings: LockSettings) -> None:
     ]
     if not due:
         return
-    from flockguard.locking.manager import open_manager
-
-    forget(root)
     try:
-        with open_manager(
-            root, promote_after=settings.promote_after, default_ttl=settings.default_ttl
-        ) as manager:
+        with _changing(root, settings) as manager:
             manager.renew_all(me)
     except FlockguardError:
         pass  # a lease not renewed now is renewed by the next action, or lapses
