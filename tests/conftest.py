@@ -86,6 +86,24 @@ def run_fg(*args: str, cwd: pathlib.Path, check: bool = True) -> subprocess.Comp
     return proc
 
 
+def lock(
+    repo: pathlib.Path, *args: str, agent: str | None = None, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    """`flockguard lock ARGS` as agent ``agent`` ($FLOCKGUARD_AGENT; None: left unset)."""
+    env = {**os.environ}
+    if agent is not None:
+        env["FLOCKGUARD_AGENT"] = agent
+    return subprocess.run(
+        [installed("flockguard"), "lock", *args],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        **kwargs,
+    )
+
+
 @pytest.fixture
 def repo(tmp_path: pathlib.Path) -> pathlib.Path:
     """A fresh git repository on which `flockguard init` has run."""

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from conftest import installed
+from conftest import installed, lock
 from flockguard.locking import generation
 from flockguard.locking.manager import LeaseLost, open_manager
 
@@ -247,18 +247,6 @@ def _full_pipe() -> tuple[int, int]:
     return read_end, write_end
 
 
-def lock_cli(repo: pathlib.Path, *args: str, agent: str, **kwargs: Any) -> Any:
-    return subprocess.run(
-        [installed("flockguard"), "lock", *args],
-        cwd=repo,
-        env={**os.environ, "FLOCKGUARD_AGENT": agent},
-        capture_output=True,
-        text=True,
-        check=False,
-        **kwargs,
-    )
-
-
 def test_a_cli_granted_a_lock_that_dies_before_telling_anyone_lets_it_go(
     repo: pathlib.Path,
 ) -> None:
@@ -294,29 +282,26 @@ def test_a_cli_granted_a_lock_that_dies_before_telling_anyone_lets_it_go(
         os.close(read_end)
         if proc.poll() is None:
             proc.kill()
-    taken = lock_cli(repo, "acquire", "src/db.py", "--mode", "write", "--json", agent="claude:2")
+    taken = lock(repo, "acquire", "src/db.py", "--mode", "write", "--json", agent="claude:2")
     assert taken.returncode == 0, taken.stdout + taken.stderr
     assert json.loads(taken.stdout)["granted"] is True
 
 
 def test_a_cli_grant_that_was_told_outlives_the_cli(repo: pathlib.Path) -> None:
     """Once the answer is out, the lock is the agent's (here: its lease's), not the process's."""
-    assert (
-        lock_cli(repo, "acquire", "src/db.py", "--mode", "write", agent="codex:1").returncode == 0
-    )
-    refused = lock_cli(repo, "acquire", "src/db.py", "--mode", "write", agent="claude:2")
+    assert lock(repo, "acquire", "src/db.py", "--mode", "write", agent="codex:1").returncode == 0
+    refused = lock(repo, "acquire", "src/db.py", "--mode", "write", agent="claude:2")
     assert refused.returncode == 75 and "codex:1" in refused.stdout
 
 
 def test_release_of_a_lost_lease_says_so_and_fails(repo: pathlib.Path) -> None:
     assert (
-        lock_cli(repo, "acquire", "a.py", "--mode", "write", "--ttl", "0.3", agent="a").returncode
-        == 0
+        lock(repo, "acquire", "a.py", "--mode", "write", "--ttl", "0.3", agent="a").returncode == 0
     )
     time.sleep(0.5)
-    lost = lock_cli(repo, "release", "a.py", agent="a")
+    lost = lock(repo, "release", "a.py", agent="a")
     assert lost.returncode == 1 and "lease lost" in lost.stderr and "expired" in lost.stderr
-    never = lock_cli(repo, "release", "b.py", agent="a")
+    never = lock(repo, "release", "b.py", agent="a")
     assert never.returncode == 1 and "does not hold b.py" in never.stderr
     assert "Traceback" not in lost.stderr + never.stderr
 
@@ -374,7 +359,7 @@ def test_many_cli_agents_never_see_database_is_locked(repo: pathlib.Path) -> Non
 def test_wait_is_kept_within_100_ms_while_the_table_is_busy(repo: pathlib.Path) -> None:
     """A fleet keeps the table busy; a waiter for a lock that stays held answers on time."""
     root = str(repo)
-    holder = lock_cli(repo, "acquire", "held.py", "--mode", "write", agent="holder")
+    holder = lock(repo, "acquire", "held.py", "--mode", "write", agent="holder")
     assert holder.returncode == 0
     logs = repo.parent / "fleet-logs"
     logs.mkdir()
@@ -391,7 +376,7 @@ def test_wait_is_kept_within_100_ms_while_the_table_is_busy(repo: pathlib.Path) 
             assert not granted
             assert wait <= took <= wait + 0.1, f"--wait {wait} answered after {took:.3f} s"
         started = time.monotonic()
-        cli = lock_cli(repo, "acquire", "held.py", "--mode", "write", "--wait", "2", agent="cli")
+        cli = lock(repo, "acquire", "held.py", "--mode", "write", "--wait", "2", agent="cli")
         took = time.monotonic() - started
         assert cli.returncode == 75, cli.stderr
         assert took < 2 + 1.5, f"`lock acquire --wait 2` took {took:.1f} s (process included)"

@@ -23,24 +23,12 @@ from typing import Any
 
 import pytest
 
-from conftest import claude, installed, run_fg, run_hook
+from conftest import claude, installed, lock, run_fg, run_hook
 from flockguard.locking import generation
 from flockguard.locking.manager import LeaseLost, open_manager
 
 FORK = multiprocessing.get_context("fork")
 STATE = pathlib.Path(".flockguard") / "state"
-
-
-def lock(repo: pathlib.Path, *args: str, agent: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FLOCKGUARD_AGENT": agent} if agent else dict(os.environ)
-    return subprocess.run(
-        [installed("flockguard"), "lock", *args],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def status(repo: pathlib.Path) -> dict[str, Any]:

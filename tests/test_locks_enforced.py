@@ -10,23 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import audit, claude, installed, run_fg, run_hook
-
-
-def lock(
-    repo: pathlib.Path, *args: str, agent: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ}
-    if agent is not None:
-        env["FLOCKGUARD_AGENT"] = agent
-    return subprocess.run(
-        [installed("flockguard"), "lock", *args],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+from conftest import audit, claude, lock, run_fg, run_hook
 
 
 def event(repo: pathlib.Path, name: str, session: str, **fields: object) -> dict:

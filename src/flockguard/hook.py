@@ -211,7 +211,7 @@ def _decide(platform: Platform, name: str, raw: bytes, started: float) -> Respon
             decision = settle(decision, root, name)
         if root is not None and decision.outcome in (model.ALLOW, model.WARN):
             decision = _claim(decision, config)
-        if root is not None and config is not None:
+        if root is not None:
             from flockguard.validators.locks import keep_alive
 
             keep_alive(root, action.agent, config.locks)

@@ -130,4 +130,4 @@ def end(action: Action, config: Config) -> int:
     from flockguard.locking.manager import open_manager
 
     with open_manager(config.root) as manager:
-        return manager.end_session(action.agent)
+        return manager.release_all(action.agent, end_session=True)

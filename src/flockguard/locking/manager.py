@@ -579,11 +579,16 @@ class Manager:
             raise LeaseLost(resource, agent, lost)
         return False
 
-    def release_all(self, agent: str) -> int:
+    def release_all(self, agent: str, *, end_session: bool = False) -> int:
+        """Give up every lock and request of ``agent``; with ``end_session`` also forget its
+        session (its host process)."""
+
         def drop(state: State) -> int:
             held = len(state.holders)
             state.holders = [h for h in state.holders if h.agent != agent]
             state.waiters = [w for w in state.waiters if w.agent != agent]
+            if end_session:
+                self.backend.end_session(agent)
             return held - len(state.holders)
 
         return int(self._change(drop))
@@ -630,18 +635,6 @@ class Manager:
         """Record what keeps ``agent``'s session alive (its host process)."""
         if owner:
             self._change(lambda state: self.backend.set_session(agent, owner, state.now))
-
-    def end_session(self, agent: str) -> int:
-        """The session ended: release its locks and requests, forget it and its notes."""
-
-        def end(state: State) -> int:
-            held = len(state.holders)
-            state.holders = [h for h in state.holders if h.agent != agent]
-            state.waiters = [w for w in state.waiters if w.agent != agent]
-            self.backend.end_session(agent)
-            return held - len(state.holders)
-
-        return int(self._change(end))
 
     def session_owner(self, agent: str) -> str:
         """The recorded owner of ``agent``'s session while it lives ("" when none or dead)."""
