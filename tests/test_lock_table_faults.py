@@ -561,6 +561,10 @@ def test_a_hook_run_through_a_wrapper_script_still_ties_its_lease_to_the_host(
         "git checkout -- src",
         "find src -name '*.py' -delete",
         "rsync -a --delete /tmp/ src/",
+        # what writes the whole tree: the root has no name of its own, and was let through
+        "tar -xf a.tar",
+        "git reset --hard",
+        "patch -p1 < fix.diff",
     ],
 )
 def test_a_directory_operation_over_another_agents_file_is_refused(

@@ -168,7 +168,8 @@ def _age(seconds: float) -> str:
 
 def check(action: Action, ctx: Context) -> Iterator[Finding]:
     root = ctx.config.root
-    writing = [t for t in (*ctx.writes, *ctx.deletes) if t.inside and t.names]
+    # the repository root has no name (it is every path): it counts, as the directory `./`
+    writing = [t for t in (*ctx.writes, *ctx.deletes) if t.inside and (t.names or t.is_dir)]
     reading = [t for t in ctx.reads if t.inside and t.names]
     if not (writing or reading):
         return
@@ -181,7 +182,11 @@ def check(action: Action, ctx: Context) -> Iterator[Finding]:
     now = time.time()
     me = action.agent
     for target in writing:
-        path = target.names[-1] if len(target.names) > 1 else target.names[0]
+        path = (
+            (target.names[-1] if len(target.names) > 1 else target.names[0])
+            if target.names
+            else "."
+        )
         if target.is_dir:  # removing, moving or reverting a directory touches what is in it
             path = "./" if path in (".", "") else path.rstrip("/") + "/"
         others = _holding(root, document, path, GUARDING, now, me)
